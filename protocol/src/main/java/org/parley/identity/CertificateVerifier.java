@@ -1,0 +1,114 @@
+package org.parley.identity;
+
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Instant;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.ASN1String;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
+
+/**
+ * Offline verification of device certificates against the network CA public key, with an injected
+ * clock: signature by the CA, validity window, network name, Parley fields. Never contacts the login server.
+ */
+public final class CertificateVerifier {
+    private final String network;
+    private final PublicKey caKey;
+    private final Clock clock;
+
+    public CertificateVerifier(String network, PublicKey caKey, Clock clock) {
+        this.network = network;
+        this.caKey = caKey;
+        this.clock = clock;
+    }
+
+    public static CertificateVerifier of(NetworkFile nf, Clock clock) {
+        return new CertificateVerifier(nf.name(), nf.caPublicKey(), clock);
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    public DeviceCertificate verify(byte[] der) throws CertificateRejectedException {
+        X509Certificate x;
+        try {
+            x = Keys.certificate(der);
+        } catch (IllegalArgumentException e) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.MALFORMED,
+                    "certificate is not valid X.509");
+        }
+        return verify(x);
+    }
+
+    public DeviceCertificate verify(X509Certificate x) throws CertificateRejectedException {
+        try {
+            x.verify(caKey);
+        } catch (Exception e) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.FOREIGN_CA,
+                    "certificate was not issued by the CA of network '" + network + "'");
+        }
+        Instant now = clock.instant();
+        Instant nb = x.getNotBefore().toInstant();
+        Instant na = x.getNotAfter().toInstant();
+        if (now.isBefore(nb.minusSeconds(300))) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.NOT_YET_VALID,
+                    "certificate is not valid before " + nb);
+        }
+        if (now.isAfter(na)) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.EXPIRED,
+                    "certificate expired at " + na);
+        }
+        X500Name subject = X500Name.getInstance(x.getSubjectX500Principal().getEncoded());
+        String o = rdn(subject, BCStyle.O);
+        String cn = rdn(subject, BCStyle.CN);
+        if (!network.equals(o)) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.WRONG_NETWORK,
+                    "certificate belongs to network '" + o + "', not '" + network + "'");
+        }
+        byte[] ext = x.getExtensionValue(CertificateFields.OID);
+        if (ext == null || cn == null || !UserNames.isValid(cn)) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.MALFORMED,
+                    "certificate is not a Parley device certificate");
+        }
+        CertificateFields.Decoded f;
+        try {
+            ASN1Primitive inner = ASN1Primitive.fromByteArray(ASN1OctetString.getInstance(ext).getOctets());
+            f = CertificateFields.decode(((ASN1String) inner).getString());
+        } catch (Exception e) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.MALFORMED,
+                    "certificate has unreadable Parley fields");
+        }
+        return new DeviceCertificate(x, o, cn, f.role(), Keys.deviceId(x.getPublicKey()), f.policy(), nb, na);
+    }
+
+    /** Verifies and additionally requires the given user name. */
+    public DeviceCertificate verifyUser(byte[] der, String expectedUser) throws CertificateRejectedException {
+        DeviceCertificate c = verify(der);
+        if (!c.user().equals(expectedUser)) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.WRONG_USER,
+                    "certificate is for user '" + c.user() + "', expected '" + expectedUser + "'");
+        }
+        return c;
+    }
+
+    /** Verifies and additionally requires the given role. */
+    public DeviceCertificate verifyRole(X509Certificate x, Role role) throws CertificateRejectedException {
+        DeviceCertificate c = verify(x);
+        if (c.role() != role) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.WRONG_ROLE,
+                    "certificate has role " + c.role().wireName() + ", expected " + role.wireName());
+        }
+        return c;
+    }
+
+    private static String rdn(X500Name name, org.bouncycastle.asn1.ASN1ObjectIdentifier oid) {
+        RDN[] r = name.getRDNs(oid);
+        return r.length == 0 ? null : IETFUtils.valueToString(r[0].getFirst().getValue());
+    }
+}

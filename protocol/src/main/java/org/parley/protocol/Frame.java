@@ -1,0 +1,97 @@
+package org.parley.protocol;
+
+import java.util.List;
+
+/**
+ * Every frame of protocol version 1. Client-supernode control frames travel on the connection's first
+ * bidirectional stream; peer frames travel on a direct session's stream or sealed inside
+ * {@link Route}/{@link Deliver}. Type numbers are stable; see {@link FrameCodec} for the layout.
+ */
+public sealed interface Frame {
+    int type();
+
+    // ---- client <-> supernode ----
+    /** First frame of a client on a supernode connection. */
+    record Hello(int clientVersion, String presence, List<String> localAddresses) implements Frame {
+        public int type() { return 1; }
+    }
+
+    /** Admission: the supernode's id, the UDP address it observes for the client, and the keepalive interval. */
+    record Welcome(String supernodeId, String observedAddress, long serverTimeMillis, int keepaliveMillis)
+            implements Frame {
+        public int type() { return 2; }
+    }
+
+    /** Admission refused because of load: try one of {@code alternatives} or come back after the delay. */
+    record Redirect(int retryAfterMillis, List<String> alternatives, String reason) implements Frame {
+        public int type() { return 3; }
+    }
+
+    /** An error answering request {@code requestId} (0 when not tied to a request). */
+    record Error(long requestId, int code, String message) implements Frame {
+        public int type() { return 4; }
+    }
+
+    record Ping(long nonce) implements Frame {
+        public int type() { return 5; }
+    }
+
+    record Pong(long nonce) implements Frame {
+        public int type() { return 6; }
+    }
+
+    /** Ask for the online devices of {@code user}. */
+    record Resolve(long requestId, String user) implements Frame {
+        public int type() { return 7; }
+    }
+
+    record Resolved(long requestId, String user, List<DeviceRecord> devices) implements Frame {
+        public int type() { return 8; }
+    }
+
+    /** Forward an opaque sealed payload to one device. Answered by {@link Routed} or {@link Error}. */
+    record Route(long requestId, String toDevice, byte[] payload) implements Frame {
+        public int type() { return 9; }
+    }
+
+    record Routed(long requestId) implements Frame {
+        public int type() { return 10; }
+    }
+
+    /** A routed payload arriving at its device, with the sender's certificate (for verification and unsealing). */
+    record Deliver(String fromDevice, byte[] fromCertificate, byte[] payload) implements Frame {
+        public int type() { return 11; }
+    }
+
+    record SetPresence(String presence) implements Frame {
+        public int type() { return 12; }
+    }
+
+    /** Watch these users' presence; replaces the previous watch list. */
+    record Subscribe(List<String> users) implements Frame {
+        public int type() { return 13; }
+    }
+
+    record PresenceEvent(String user, String deviceId, String presence, boolean online) implements Frame {
+        public int type() { return 14; }
+    }
+
+    // ---- peer <-> peer (direct session or sealed in Route) ----
+    /** A 1:1 chat message. {@code id} is stable; {@code hlc} is the sender's hybrid logical clock. */
+    record ChatMessage(String id, String from, String to, long hlc, long sentAtMillis, String text) implements Frame {
+        public int type() { return 20; }
+    }
+
+    /** The recipient stored message {@code id} durably. */
+    record ChatAck(String id) implements Frame {
+        public int type() { return 21; }
+    }
+
+    /** Asks the receiving device to dial the sender directly at one of these addresses. */
+    record DialMe(List<String> addresses) implements Frame {
+        public int type() { return 22; }
+    }
+
+    /** A frame of a type this version does not know; receivers skip it. */
+    record Unknown(int type, int length) implements Frame {}
+}

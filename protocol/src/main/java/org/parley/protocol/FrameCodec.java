@@ -1,0 +1,200 @@
+package org.parley.protocol;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Encoding and decoding of frames. Layout: {@code version u8 | type u8 | length u32 | payload}.
+ * Payload fields, in record order: integers big-endian (u8 bool, i32, i64), strings as u16 length +
+ * UTF-8, byte arrays as u32 length + bytes, lists as u16 count + elements. Every length is checked
+ * against {@link Limits}; any violation is a {@link WireFormatException}. Trailing bytes after the
+ * known fields are ignored (room for compatible extensions); unknown types decode to {@link Frame.Unknown}.
+ */
+public final class FrameCodec {
+    private FrameCodec() {}
+
+    public static byte[] encode(Frame f) {
+        W w = new W();
+        switch (f) {
+            case Frame.Hello h -> { w.i32(h.clientVersion()); w.str(h.presence()); w.strs(h.localAddresses()); }
+            case Frame.Welcome m -> { w.str(m.supernodeId()); w.str(m.observedAddress()); w.i64(m.serverTimeMillis()); w.i32(m.keepaliveMillis()); }
+            case Frame.Redirect r -> { w.i32(r.retryAfterMillis()); w.strs(r.alternatives()); w.str(r.reason()); }
+            case Frame.Error e -> { w.i64(e.requestId()); w.i32(e.code()); w.str(e.message()); }
+            case Frame.Ping p -> w.i64(p.nonce());
+            case Frame.Pong p -> w.i64(p.nonce());
+            case Frame.Resolve r -> { w.i64(r.requestId()); w.str(r.user()); }
+            case Frame.Resolved r -> {
+                w.i64(r.requestId()); w.str(r.user()); w.u16(r.devices().size());
+                for (DeviceRecord d : r.devices()) {
+                    w.str(d.deviceId()); w.str(d.user()); w.str(d.presence()); w.str(d.observedAddress());
+                    w.strs(d.localAddresses()); w.bytes(d.certificate()); w.i64(d.sinceMillis());
+                }
+            }
+            case Frame.Route r -> { w.i64(r.requestId()); w.str(r.toDevice()); w.bytes(r.payload()); }
+            case Frame.Routed r -> w.i64(r.requestId());
+            case Frame.Deliver d -> { w.str(d.fromDevice()); w.bytes(d.fromCertificate()); w.bytes(d.payload()); }
+            case Frame.SetPresence p -> w.str(p.presence());
+            case Frame.Subscribe s -> w.strs(s.users());
+            case Frame.PresenceEvent p -> { w.str(p.user()); w.str(p.deviceId()); w.str(p.presence()); w.bool(p.online()); }
+            case Frame.ChatMessage m -> { w.str(m.id()); w.str(m.from()); w.str(m.to()); w.i64(m.hlc()); w.i64(m.sentAtMillis()); w.text(m.text()); }
+            case Frame.ChatAck a -> w.str(a.id());
+            case Frame.DialMe d -> w.strs(d.addresses());
+            case Frame.Unknown u -> throw new IllegalArgumentException("cannot encode an unknown frame");
+        }
+        byte[] payload = w.toArray();
+        if (payload.length > Limits.MAX_FRAME_PAYLOAD) {
+            throw new IllegalArgumentException("frame of " + payload.length + " bytes exceeds " + Limits.MAX_FRAME_PAYLOAD);
+        }
+        ByteBuffer b = ByteBuffer.allocate(Limits.HEADER_BYTES + payload.length);
+        b.put((byte) Limits.VERSION).put((byte) f.type()).putInt(payload.length).put(payload);
+        return b.array();
+    }
+
+    /**
+     * Reads the payload length from a header, validating version and limit.
+     * @return the payload length
+     */
+    public static int payloadLength(byte version, int length) throws WireFormatException {
+        if ((version & 0xff) != Limits.VERSION) {
+            throw new WireFormatException("unsupported protocol version " + (version & 0xff));
+        }
+        if (length < 0 || length > Limits.MAX_FRAME_PAYLOAD) {
+            throw new WireFormatException("frame length " + Integer.toUnsignedString(length) + " exceeds limit");
+        }
+        return length;
+    }
+
+    /** Decodes a whole frame (header + payload), e.g. a sealed envelope's plaintext. */
+    public static Frame decode(byte[] frame) throws WireFormatException {
+        if (frame.length < Limits.HEADER_BYTES) throw new WireFormatException("frame shorter than its header");
+        ByteBuffer b = ByteBuffer.wrap(frame);
+        byte version = b.get();
+        int type = b.get() & 0xff;
+        int len = payloadLength(version, b.getInt());
+        if (len != frame.length - Limits.HEADER_BYTES) throw new WireFormatException("frame length mismatch");
+        return decodePayload(type, b.slice());
+    }
+
+    /** Decodes a payload of the given type. */
+    public static Frame decodePayload(int type, ByteBuffer payload) throws WireFormatException {
+        R r = new R(payload);
+        int len = payload.remaining();
+        try {
+            return switch (type) {
+                case 1 -> new Frame.Hello(r.i32(), r.str(), r.strs());
+                case 2 -> new Frame.Welcome(r.str(), r.str(), r.i64(), r.i32());
+                case 3 -> new Frame.Redirect(r.i32(), r.strs(), r.str());
+                case 4 -> new Frame.Error(r.i64(), r.i32(), r.str());
+                case 5 -> new Frame.Ping(r.i64());
+                case 6 -> new Frame.Pong(r.i64());
+                case 7 -> new Frame.Resolve(r.i64(), r.str());
+                case 8 -> {
+                    long id = r.i64();
+                    String user = r.str();
+                    int n = r.count();
+                    List<DeviceRecord> ds = new ArrayList<>(n);
+                    for (int i = 0; i < n; i++) {
+                        ds.add(new DeviceRecord(r.str(), r.str(), r.str(), r.str(), r.strs(),
+                                r.bytes(Limits.MAX_CERTIFICATE_BYTES), r.i64()));
+                    }
+                    yield new Frame.Resolved(id, user, ds);
+                }
+                case 9 -> new Frame.Route(r.i64(), r.str(), r.bytes(Limits.MAX_ROUTED_PAYLOAD));
+                case 10 -> new Frame.Routed(r.i64());
+                case 11 -> new Frame.Deliver(r.str(), r.bytes(Limits.MAX_CERTIFICATE_BYTES), r.bytes(Limits.MAX_ROUTED_PAYLOAD));
+                case 12 -> new Frame.SetPresence(r.str());
+                case 13 -> new Frame.Subscribe(r.strs());
+                case 14 -> new Frame.PresenceEvent(r.str(), r.str(), r.str(), r.bool());
+                case 20 -> new Frame.ChatMessage(r.str(), r.str(), r.str(), r.i64(), r.i64(), r.text());
+                case 21 -> new Frame.ChatAck(r.str());
+                case 22 -> new Frame.DialMe(r.strs());
+                default -> new Frame.Unknown(type, len);
+            };
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new WireFormatException("frame type " + type + " is truncated");
+        }
+    }
+
+    private static final class W {
+        private ByteBuffer b = ByteBuffer.allocate(256);
+
+        private void ensure(int n) {
+            if (b.remaining() < n) {
+                ByteBuffer nb = ByteBuffer.allocate(Math.max(b.capacity() * 2, b.position() + n));
+                b.flip();
+                nb.put(b);
+                b = nb;
+            }
+        }
+
+        void bool(boolean v) { ensure(1); b.put((byte) (v ? 1 : 0)); }
+        void u16(int v) {
+            if (v > Limits.MAX_LIST) throw new IllegalArgumentException("list of " + v + " exceeds " + Limits.MAX_LIST);
+            ensure(2); b.putShort((short) v);
+        }
+        void i32(int v) { ensure(4); b.putInt(v); }
+        void i64(long v) { ensure(8); b.putLong(v); }
+        void str(String s) { str(s, Limits.MAX_STRING_BYTES); }
+        void text(String s) { str(s, Limits.MAX_TEXT_BYTES); }
+        void str(String s, int max) {
+            byte[] u = (s == null ? "" : s).getBytes(StandardCharsets.UTF_8);
+            if (u.length > max) throw new IllegalArgumentException("string of " + u.length + " bytes exceeds " + max);
+            ensure(2 + u.length); b.putShort((short) u.length); b.put(u);
+        }
+        void strs(List<String> l) { u16(l.size()); l.forEach(this::str); }
+        void bytes(byte[] v) { ensure(4 + v.length); b.putInt(v.length); b.put(v); }
+        byte[] toArray() { byte[] a = new byte[b.position()]; b.flip(); b.get(a); return a; }
+    }
+
+    private static final class R {
+        private final ByteBuffer b;
+
+        R(ByteBuffer b) { this.b = b; }
+
+        boolean bool() throws WireFormatException {
+            byte v = b.get();
+            if (v != 0 && v != 1) throw new WireFormatException("boolean field is " + v);
+            return v == 1;
+        }
+        int i32() { return b.getInt(); }
+        long i64() { return b.getLong(); }
+        int count() throws WireFormatException {
+            int n = b.getShort() & 0xffff;
+            if (n > Limits.MAX_LIST) throw new WireFormatException("list of " + n + " exceeds " + Limits.MAX_LIST);
+            return n;
+        }
+        String str() throws WireFormatException { return str(Limits.MAX_STRING_BYTES); }
+        String text() throws WireFormatException { return str(Limits.MAX_TEXT_BYTES); }
+        String str(int max) throws WireFormatException {
+            int n = b.getShort() & 0xffff;
+            if (n > max) throw new WireFormatException("string of " + n + " bytes exceeds " + max);
+            if (n > b.remaining()) throw new WireFormatException("string runs past the end of the frame");
+            ByteBuffer s = b.slice(b.position(), n);
+            b.position(b.position() + n);
+            try {
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(s).toString();
+            } catch (CharacterCodingException e) {
+                throw new WireFormatException("string is not valid UTF-8");
+            }
+        }
+        List<String> strs() throws WireFormatException {
+            int n = count();
+            List<String> l = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) l.add(str());
+            return l;
+        }
+        byte[] bytes(int max) throws WireFormatException {
+            int n = b.getInt();
+            if (n < 0 || n > max) throw new WireFormatException("byte field of " + Integer.toUnsignedString(n) + " exceeds " + max);
+            if (n > b.remaining()) throw new WireFormatException("byte field runs past the end of the frame");
+            byte[] a = new byte[n];
+            b.get(a);
+            return a;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package org.parley.protocol;
+
+/** Every wire limit in one place. Changing one is a protocol change: update docs/protocol.md. */
+public final class Limits {
+    /** Protocol version carried in every frame header. */
+    public static final int VERSION = 1;
+    /** Frame header: version (u8), type (u8), payload length (u32). */
+    public static final int HEADER_BYTES = 6;
+    /** Largest frame payload accepted on any stream. */
+    public static final int MAX_FRAME_PAYLOAD = 64 * 1024;
+    /** Largest chat message text, in UTF-8 bytes. */
+    public static final int MAX_TEXT_BYTES = 16 * 1024;
+    /** Largest string field other than message text, in UTF-8 bytes. */
+    public static final int MAX_STRING_BYTES = 1024;
+    /** Largest opaque payload (sealed envelope) routed through a supernode. */
+    public static final int MAX_ROUTED_PAYLOAD = 48 * 1024;
+    /** Largest certificate carried in a frame. */
+    public static final int MAX_CERTIFICATE_BYTES = 4 * 1024;
+    /** Most elements in any list field. */
+    public static final int MAX_LIST = 64;
+    /** ALPN protocol id of Parley QUIC connections. */
+    public static final String ALPN = "parley/1";
+
+    private Limits() {}
+}
