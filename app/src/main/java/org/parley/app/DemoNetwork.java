@@ -1,0 +1,189 @@
+package org.parley.app;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.parley.client.ClientConfig;
+import org.parley.client.ClientDaemon;
+import org.parley.client.LocalApi;
+import org.parley.identity.DeviceCredentials;
+import org.parley.identity.HostPort;
+import org.parley.identity.Keys;
+import org.parley.identity.LoginClient;
+import org.parley.identity.Role;
+import org.parley.login.LoginServer;
+import org.parley.login.LoginServerConfig;
+import org.parley.login.LoginServerData;
+import org.parley.supernode.Supernode;
+import org.parley.supernode.SupernodeConfig;
+
+/**
+ * A whole Parley network on loopback in one folder: login server, one supernode and client daemons
+ * with their local APIs, all on real sockets with embedded stores. Used by {@code parley demo}, the
+ * integration tests and the benchmarks.
+ */
+public final class DemoNetwork implements AutoCloseable {
+    private final Path dir;
+    private final LoginServerData data;
+    private final LoginServer login;
+    private final Supernode supernode;
+    private final Map<String, String> passwords = new LinkedHashMap<>();
+    private final Map<String, ClientDaemon> clients = new LinkedHashMap<>();
+    private final Map<String, LocalApi> apis = new LinkedHashMap<>();
+    private final boolean directSessions;
+
+    private DemoNetwork(Path dir, List<String> users, boolean directSessions, Duration certLifetime) throws Exception {
+        this.dir = dir;
+        this.directSessions = directSessions;
+        data = LoginServerData.init(dir.resolve("login"), "demo", new HostPort("127.0.0.1", 0));
+        LoginServer ls = null;
+        Supernode sn = null;
+        try {
+            ls = LoginServer.start(data, LoginServerConfig.defaults(data.networkFile())
+                    .withListen(new HostPort("127.0.0.1", 0)).withCertificateLifetime(certLifetime));
+            data.setLoginServerAddress(new HostPort("127.0.0.1", ls.port()));
+            String snPassword = Keys.randomToken(12);
+            data.accounts().add("sn1", Role.SUPERNODE, snPassword.toCharArray());
+            Path snDir = dir.resolve("supernode");
+            Files.createDirectories(snDir);
+            DeviceCredentials.initNetwork(snDir, data.networkFilePath());
+            DeviceCredentials snCreds = DeviceCredentials.enroll(snDir, "sn1", snPassword, new LoginClient(data.networkFile()));
+            sn = Supernode.start(snCreds, SupernodeConfig.defaults(new HostPort("127.0.0.1", 0)), new SimpleMeterRegistry());
+            data.addSeed(HostPort.of(sn.address()));
+            for (String u : users) {
+                String pw = "demo-" + Keys.randomToken(6);
+                data.accounts().add(u, Role.USER, pw.toCharArray());
+                passwords.put(u, pw);
+                Path home = home(u);
+                Files.createDirectories(home);
+                DeviceCredentials.initNetwork(home, data.networkFilePath());
+                DeviceCredentials.enroll(home, u, pw, new LoginClient(data.networkFile()));
+            }
+        } catch (Exception e) {
+            if (sn != null) sn.close();
+            if (ls != null) ls.close();
+            data.close();
+            throw e;
+        }
+        this.login = ls;
+        this.supernode = sn;
+    }
+
+    /** Creates the network and starts every user's daemon. */
+    public static DemoNetwork start(Path dir, List<String> users, boolean directSessions) throws Exception {
+        return start(dir, users, directSessions, Duration.ofHours(24));
+    }
+
+    public static DemoNetwork start(Path dir, List<String> users, boolean directSessions, Duration certLifetime)
+            throws Exception {
+        DemoNetwork n = new DemoNetwork(dir, users, directSessions, certLifetime);
+        try {
+            for (String u : users) n.startClient(u);
+        } catch (Exception e) {
+            n.close();
+            throw e;
+        }
+        return n;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path home(String user) {
+        return dir.resolve(user);
+    }
+
+    public String password(String user) {
+        return passwords.get(user);
+    }
+
+    public LoginServer loginServer() {
+        return login;
+    }
+
+    public LoginServerData loginData() {
+        return data;
+    }
+
+    public Supernode supernode() {
+        return supernode;
+    }
+
+    public synchronized ClientDaemon client(String user) {
+        return clients.get(user);
+    }
+
+    public synchronized LocalApi api(String user) {
+        return apis.get(user);
+    }
+
+    public synchronized List<String> users() {
+        return List.copyOf(passwords.keySet());
+    }
+
+    public synchronized void startClient(String user) throws IOException {
+        if (clients.containsKey(user)) return;
+        ClientConfig cfg = ClientConfig.defaults().withListen(new HostPort("127.0.0.1", 0)).withDirectSessions(directSessions);
+        ClientDaemon d = ClientDaemon.start(home(user), cfg, new SimpleMeterRegistry());
+        try {
+            apis.put(user, LocalApi.start(d, 0, () -> stopClient(user)));
+        } catch (IOException e) {
+            d.close();
+            throw e;
+        }
+        clients.put(user, d);
+    }
+
+    public synchronized void stopClient(String user) {
+        LocalApi a = apis.remove(user);
+        if (a != null) a.close();
+        ClientDaemon d = clients.remove(user);
+        if (d != null) d.close();
+    }
+
+    /** Waits until every running client is attached to the supernode. */
+    public boolean awaitAttached(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            boolean all;
+            synchronized (this) {
+                all = clients.values().stream().allMatch(ClientDaemon::attached);
+            }
+            if (all) return true;
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        for (String u : List.copyOf(clients.keySet())) stopClient(u);
+        supernode.close();
+        login.close();
+        data.close();
+    }
+
+    /** Deletes a folder tree (best effort). */
+    public static void deleteTree(Path p) {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            s.sorted(Comparator.reverseOrder()).forEach(x -> {
+                try {
+                    Files.deleteIfExists(x);
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            });
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

@@ -1,0 +1,504 @@
+package org.parley.app;
+
+import ch.qos.logback.classic.Level;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.parley.client.ClientConfig;
+import org.parley.client.ClientDaemon;
+import org.parley.client.DaemonClient;
+import org.parley.client.LocalApi;
+import org.parley.identity.DeviceCredentials;
+import org.parley.identity.HostPort;
+import org.parley.identity.LoginClient;
+import org.parley.identity.LoginException;
+import org.parley.identity.NetworkFile;
+import org.parley.identity.NetworkFileException;
+import org.parley.identity.Role;
+import org.parley.identity.UserNames;
+import org.parley.login.Account;
+import org.parley.login.LoginServer;
+import org.parley.login.LoginServerConfig;
+import org.parley.login.LoginServerData;
+import org.parley.login.StartupException;
+import org.parley.supernode.Supernode;
+import org.parley.supernode.SupernodeConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Entry point of the {@code parley} program. */
+@Command(name = "parley", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Parley: self-hostable hybrid peer-to-peer communications.",
+        subcommands = {Main.LoginServerCmd.class, Main.NetworkCmd.class, Main.AccountCmd.class, Main.SupernodeCmd.class,
+                Main.ClientCmd.class, Demo.class, CommandLine.HelpCommand.class},
+        footer = {"", "Start with 'parley demo' for a whole network on this machine."})
+public final class Main {
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit status (0 ok, 1 error, 2 usage). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("parley: " + Cli.oneLine(ex.getMessage()) + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parse) -> {
+            c.getErr().println("parley: " + describe(ex));
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    static String describe(Throwable ex) {
+        if (ex instanceof UserError || ex instanceof NetworkFileException || ex instanceof LoginException
+                || ex instanceof StartupException || ex instanceof DaemonClient.DaemonException
+                || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
+                || ex instanceof IOException || ex instanceof ClientDaemon.BadRequest) {
+            String m = ex.getMessage();
+            if (ex instanceof java.nio.file.AccessDeniedException) m = "permission denied: " + m;
+            if (ex instanceof java.nio.file.NoSuchFileException) m = "no such file: " + m;
+            return Cli.oneLine(m == null ? ex.getClass().getSimpleName() : m);
+        }
+        return "internal error: " + ex.getClass().getName() + ": " + Cli.oneLine(ex.getMessage());
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"parley 0.1.0 (protocol " + org.parley.protocol.Limits.VERSION + ")"};
+        }
+    }
+
+    // ------------------------------------------------------------------ login-server
+
+    @Command(name = "login-server", mixinStandardHelpOptions = true, description = "Create and run the login server (accounts, network CA).",
+            subcommands = {LoginServerCmd.Init.class, LoginServerCmd.Run.class})
+    static final class LoginServerCmd {
+        @Command(name = "init", mixinStandardHelpOptions = true,
+                description = "Create a network: CA key, login server TLS identity, account store and DIR/network.json.")
+        static final class Init implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR", description = "login server data folder") Path data;
+            @Option(names = "--name", required = true, paramLabel = "NETWORK", description = "network name") String name;
+            @Option(names = "--public-address", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:7443",
+                    description = "address clients use to reach the login server (default: ${DEFAULT-VALUE})") String publicAddress;
+
+            @Override
+            public Integer call() {
+                HostPort hp = Cli.hostPort(publicAddress, "--public-address");
+                try (LoginServerData d = LoginServerData.init(data, name, hp)) {
+                    System.out.println("created network '" + name + "' in " + data);
+                    System.out.println("network file: " + d.networkFilePath() + " (give it to clients and supernodes)");
+                    System.out.println("next: parley account add --data " + data + " --user NAME; parley login-server run --data " + data);
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the login server (HTTPS) until stopped.")
+        static final class Run implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR") Path data;
+            @Option(names = "--listen", paramLabel = "HOST:PORT", description = "default: the address in network.json") String listen;
+            @Option(names = "--cert-lifetime", paramLabel = "DURATION", defaultValue = "24h",
+                    description = "device certificate lifetime (default: ${DEFAULT-VALUE})") String lifetime;
+
+            @Override
+            public Integer call() {
+                Cli.logLevel(Level.INFO);
+                LoginServerData d = LoginServerData.open(data);
+                LoginServerConfig cfg = LoginServerConfig.defaults(d.networkFile())
+                        .withCertificateLifetime(Cli.duration(lifetime, "--cert-lifetime"));
+                if (listen != null) cfg = cfg.withListen(Cli.hostPort(listen, "--listen"));
+                LoginServer s;
+                try {
+                    s = LoginServer.start(d, cfg);
+                } catch (RuntimeException e) {
+                    d.close();
+                    throw e;
+                }
+                System.out.println("login server of network '" + d.networkFile().name() + "' listening on https://" + s.address());
+                System.out.flush();
+                Cli.awaitShutdown(() -> {
+                    s.close();
+                    d.close();
+                });
+                return 0;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ network
+
+    @Command(name = "network", mixinStandardHelpOptions = true, description = "Edit the network file held by the login server.",
+            subcommands = {NetworkCmd.AddSeed.class, NetworkCmd.Show.class})
+    static final class NetworkCmd {
+        @Command(name = "add-seed", mixinStandardHelpOptions = true, description = "Add a seed supernode to DIR/network.json.")
+        static final class AddSeed implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR") Path data;
+            @Parameters(paramLabel = "HOST:PORT") String seed;
+
+            @Override
+            public Integer call() {
+                HostPort hp = Cli.hostPort(seed, "seed");
+                if (hp.port() == 0) throw new UserError("seed " + seed + " needs a real port");
+                try (LoginServerData d = LoginServerData.open(data)) {
+                    d.addSeed(hp);
+                    System.out.println("seeds: " + d.networkFile().seeds());
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "show", mixinStandardHelpOptions = true, description = "Validate and print a network file.")
+        static final class Show implements Callable<Integer> {
+            @Parameters(paramLabel = "FILE") Path file;
+
+            @Override
+            public Integer call() {
+                NetworkFile nf = NetworkFile.load(file);
+                System.out.println("network " + nf.name() + ": login server " + nf.loginServer() + ", seeds " + nf.seeds());
+                return 0;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ account
+
+    @Command(name = "account", mixinStandardHelpOptions = true, description = "Manage accounts in the login server's store.",
+            subcommands = {AccountCmd.Add.class, AccountCmd.ListCmd.class, AccountCmd.Disable.class, AccountCmd.Enable.class})
+    static final class AccountCmd {
+        @Command(name = "add", mixinStandardHelpOptions = true, description = "Add an account; the password is read from standard input.")
+        static final class Add implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR") Path data;
+            @Option(names = "--user", required = true, paramLabel = "NAME") String user;
+            @Option(names = "--role", defaultValue = "user", paramLabel = "ROLE", description = "user, supernode or archive (default: ${DEFAULT-VALUE})") String role;
+
+            @Override
+            public Integer call() {
+                UserNames.check(user);
+                Role r = Role.parse(role);
+                try (LoginServerData d = LoginServerData.open(data)) {
+                    char[] pw = Cli.readPassword("password for " + user + ": ");
+                    try {
+                        d.accounts().add(user, r, pw);
+                    } finally {
+                        Arrays.fill(pw, '\0');
+                    }
+                    System.out.println("added " + r.wireName() + " account '" + user + "'");
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "List accounts.")
+        static final class ListCmd implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR") Path data;
+            @Option(names = "--json") boolean json;
+
+            @Override
+            public Integer call() throws IOException {
+                try (LoginServerData d = LoginServerData.open(data)) {
+                    List<Account> l = d.accounts().list();
+                    if (json) {
+                        System.out.println(JSON.writeValueAsString(l.stream().map(a -> Map.of("user", a.user(),
+                                "role", a.role().wireName(), "disabled", a.disabled(), "plan", a.policy().plan(),
+                                "created", a.created().toString())).toList()));
+                    } else {
+                        System.out.printf("%-32s %-10s %-9s %s%n", "USER", "ROLE", "STATE", "CREATED");
+                        for (Account a : l) {
+                            System.out.printf("%-32s %-10s %-9s %s%n", a.user(), a.role().wireName(),
+                                    a.disabled() ? "disabled" : "active", a.created());
+                        }
+                    }
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "disable", mixinStandardHelpOptions = true, description = "Disable an account: no new logins or renewals.")
+        static final class Disable implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR") Path data;
+            @Option(names = "--user", required = true, paramLabel = "NAME") String user;
+
+            @Override
+            public Integer call() {
+                try (LoginServerData d = LoginServerData.open(data)) {
+                    if (!d.accounts().setDisabled(user, true)) throw new UserError("no account '" + user + "'");
+                    System.out.println("disabled '" + user + "'");
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "enable", mixinStandardHelpOptions = true, description = "Enable a disabled account.")
+        static final class Enable implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR") Path data;
+            @Option(names = "--user", required = true, paramLabel = "NAME") String user;
+
+            @Override
+            public Integer call() {
+                try (LoginServerData d = LoginServerData.open(data)) {
+                    if (!d.accounts().setDisabled(user, false)) throw new UserError("no account '" + user + "'");
+                    System.out.println("enabled '" + user + "'");
+                }
+                return 0;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ supernode
+
+    @Command(name = "supernode", mixinStandardHelpOptions = true, description = "Enrol and run a supernode.",
+            subcommands = {SupernodeCmd.Login.class, SupernodeCmd.Run.class})
+    static final class SupernodeCmd {
+        @Command(name = "login", mixinStandardHelpOptions = true,
+                description = "Enrol this supernode with an account of role 'supernode' (password on standard input).")
+        static final class Login implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR") Path data;
+            @Option(names = "--network", required = true, paramLabel = "FILE") Path network;
+            @Option(names = "--user", required = true, paramLabel = "NAME") String user;
+
+            @Override
+            public Integer call() throws Exception {
+                UserNames.check(user);
+                NetworkFile nf = NetworkFile.load(network);
+                Files.createDirectories(data);
+                DeviceCredentials.initNetwork(data, network);
+                char[] pw = Cli.readPassword("password for " + user + ": ");
+                DeviceCredentials c = DeviceCredentials.enroll(data, user, new String(pw), new LoginClient(nf));
+                Arrays.fill(pw, '\0');
+                if (!"supernode".equals(roleOf(c))) {
+                    throw new UserError("account '" + user + "' has role " + roleOf(c) + ", not supernode");
+                }
+                System.out.println("supernode enrolled as '" + user + "' (device " + c.deviceId() + "), certificate valid until " + c.expiresAt());
+                return 0;
+            }
+        }
+
+        @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the supernode until stopped.")
+        static final class Run implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR") Path data;
+            @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:7700", description = "UDP address (default: ${DEFAULT-VALUE})") String listen;
+            @Option(names = "--capacity", defaultValue = "10000", paramLabel = "N", description = "most attached clients (default: ${DEFAULT-VALUE})") int capacity;
+            @Option(names = "--metrics", paramLabel = "HOST:PORT", description = "serve Prometheus metrics over HTTP here") String metrics;
+
+            @Override
+            public Integer call() throws Exception {
+                Cli.logLevel(Level.INFO);
+                DeviceCredentials c = DeviceCredentials.load(data);
+                SupernodeConfig cfg = SupernodeConfig.defaults(Cli.hostPort(listen, "--listen")).withCapacity(capacity);
+                if (metrics != null) cfg = cfg.withMetrics(Cli.hostPort(metrics, "--metrics"));
+                Supernode s = Supernode.start(c, cfg, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                System.out.println("supernode " + c.user() + " listening on UDP " + HostPort.of(s.address())
+                        + " (capacity " + capacity + ")" + (metrics != null ? ", metrics on http://" + metrics + "/metrics" : ""));
+                System.out.flush();
+                Cli.awaitShutdown(s::close);
+                return 0;
+            }
+        }
+    }
+
+    static String roleOf(DeviceCredentials c) {
+        try {
+            return org.parley.identity.CertificateVerifier.of(c.networkFile(), java.time.Clock.systemUTC())
+                    .verify(c.certificate()).role().wireName();
+        } catch (org.parley.identity.CertificateRejectedException e) {
+            throw new UserError("the login server issued an unusable certificate: " + e.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ client
+
+    @Command(name = "client", mixinStandardHelpOptions = true, description = "Use Parley as a user: enrol this device, run the daemon, send and read messages.",
+            subcommands = {ClientCmd.Init.class, ClientCmd.Login.class, ClientCmd.Run.class, ClientCmd.Send.class,
+                    ClientCmd.History.class, ClientCmd.Status.class, ClientCmd.Stop.class})
+    static final class ClientCmd {
+        @Option(names = "--home", required = true, paramLabel = "DIR",
+                description = "this device's folder (keys, certificate, messages)") Path home;
+
+        @CommandLine.ParentCommand Main parent;
+
+        static Path home(CommandLine.Model.CommandSpec spec) {
+            ClientCmd c = (ClientCmd) spec.parent().userObject();
+            return c.home;
+        }
+
+        @Command(name = "init", mixinStandardHelpOptions = true, description = "Create the device folder from a network file.")
+        static final class Init implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--network", required = true, paramLabel = "FILE") Path network;
+
+            @Override
+            public Integer call() throws IOException {
+                Path home = home(spec);
+                Files.createDirectories(home);
+                NetworkFile nf = DeviceCredentials.initNetwork(home, network);
+                System.out.println("device folder " + home + " joined network '" + nf.name() + "'; next: parley client --home " + home + " login --user NAME");
+                return 0;
+            }
+        }
+
+        @Command(name = "login", mixinStandardHelpOptions = true, description = "Log in (password on standard input); creates the device key.")
+        static final class Login implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--user", required = true, paramLabel = "NAME") String user;
+
+            @Override
+            public Integer call() throws Exception {
+                Path home = home(spec);
+                UserNames.check(user);
+                if (!Files.exists(home.resolve(DeviceCredentials.NETWORK))) {
+                    throw new UserError(home + " has no network file: run 'parley client --home " + home + " init --network FILE' first");
+                }
+                NetworkFile nf = DeviceCredentials.network(home);
+                char[] pw = Cli.readPassword("password for " + user + ": ");
+                DeviceCredentials c = DeviceCredentials.enroll(home, user, new String(pw), new LoginClient(nf));
+                Arrays.fill(pw, '\0');
+                System.out.println("logged in as '" + c.user() + "' (device " + c.deviceId() + "), certificate valid until " + c.expiresAt());
+                return 0;
+            }
+        }
+
+        @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the client daemon until stopped.")
+        static final class Run implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:0", description = "UDP address for QUIC (default: ${DEFAULT-VALUE})") String listen;
+            @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "0", description = "local API port on 127.0.0.1 (default: any free port)") int apiPort;
+
+            @Override
+            public Integer call() throws Exception {
+                Cli.logLevel(Level.INFO);
+                Path home = home(spec);
+                if (!DeviceCredentials.enrolled(home)) {
+                    throw new UserError("no device credentials in " + home + ": run 'parley client --home " + home + " login --user NAME' first");
+                }
+                ClientConfig cfg = ClientConfig.defaults().withListen(Cli.hostPort(listen, "--listen"));
+                ClientDaemon d = ClientDaemon.start(home, cfg, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                LocalApi api;
+                try {
+                    api = LocalApi.start(d, apiPort, () -> System.exit(0));
+                } catch (IOException e) {
+                    d.close();
+                    throw e;
+                }
+                System.out.println("client daemon of '" + d.user() + "' running: QUIC on UDP " + HostPort.of(d.address())
+                        + ", local API on http://127.0.0.1:" + api.port() + " (token in " + home.resolve(LocalApi.API_FILE) + ")");
+                System.out.flush();
+                Cli.awaitShutdown(() -> {
+                    api.close();
+                    d.close();
+                });
+                return 0;
+            }
+        }
+
+        @Command(name = "send", mixinStandardHelpOptions = true, description = "Send a 1:1 message (queued if the recipient is offline).")
+        static final class Send implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--to", required = true, paramLabel = "USER") String to;
+            @Parameters(paramLabel = "TEXT", arity = "1..*", description = "message text") List<String> text;
+
+            @Override
+            public Integer call() throws Exception {
+                DaemonClient dc = DaemonClient.connect(home(spec));
+                JsonNode m = dc.post("/api/v1/messages", Map.of("to", to, "text", String.join(" ", text)));
+                System.out.println("message " + m.path("id").asText() + " to " + to + ": " + m.path("state").asText()
+                        + " (stored; delivery continues in the daemon)");
+                return 0;
+            }
+        }
+
+        @Command(name = "history", mixinStandardHelpOptions = true, description = "Show the conversation with a user.")
+        static final class History implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--with", required = true, paramLabel = "USER") String with;
+            @Option(names = "--limit", defaultValue = "100", paramLabel = "N") int limit;
+            @Option(names = "--json") boolean json;
+
+            @Override
+            public Integer call() throws Exception {
+                DaemonClient dc = DaemonClient.connect(home(spec));
+                JsonNode l = dc.get("/api/v1/messages?with=" + java.net.URLEncoder.encode(with, java.nio.charset.StandardCharsets.UTF_8) + "&limit=" + limit);
+                if (json) {
+                    System.out.println(JSON.writeValueAsString(l));
+                    return 0;
+                }
+                DateTimeFormatter f = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+                if (l.isEmpty()) System.out.println("no messages with " + with);
+                for (JsonNode m : l) {
+                    System.out.printf("%s  %-12s %s  [%s]%n", f.format(Instant.ofEpochMilli(m.path("sentAtMillis").asLong())),
+                            m.path("sender").asText() + ":", m.path("text").asText(), m.path("state").asText());
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "status", mixinStandardHelpOptions = true, description = "Show the daemon's supernode link, presence and peer sessions.")
+        static final class Status implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--json") boolean json;
+
+            @Override
+            public Integer call() throws Exception {
+                DaemonClient dc = DaemonClient.connect(home(spec));
+                JsonNode s = dc.get("/api/v1/status");
+                if (json) {
+                    System.out.println(JSON.writeValueAsString(s));
+                    return 0;
+                }
+                System.out.println("user       " + s.path("user").asText() + " (device " + s.path("deviceId").asText() + ")");
+                System.out.println("presence   " + s.path("presence").asText());
+                System.out.println("supernode  " + s.path("linkState").asText()
+                        + (s.path("supernode").isNull() || s.path("supernode").isMissingNode() ? "" : " to " + s.path("supernode").asText()
+                        + " at " + s.path("supernodeAddress").asText() + ", observed address " + s.path("observedAddress").asText()
+                        + ", rtt " + s.path("supernodeRttMillis").asLong() + " ms")
+                        + (s.hasNonNull("lastLinkError") ? " (last error: " + s.path("lastLinkError").asText() + ")" : ""));
+                System.out.println("local      UDP " + s.path("localAddress").asText());
+                System.out.println("cert       valid until " + Instant.ofEpochMilli(s.path("certificateExpiresAt").asLong())
+                        + ", renews after " + Instant.ofEpochMilli(s.path("certificateRenewAt").asLong())
+                        + (s.hasNonNull("renewalProblem") ? " (renewal failing: " + s.path("renewalProblem").asText() + ")" : ""));
+                System.out.println("queued     " + s.path("queued").asInt() + " outgoing message(s)");
+                JsonNode sessions = s.path("sessions");
+                System.out.println("sessions   " + sessions.size());
+                for (JsonNode x : sessions) {
+                    System.out.printf("  %-20s %-8s %-22s rtt %d ms, sent %d B, received %d B%n",
+                            x.path("user").asText() + "/" + x.path("deviceId").asText().substring(0, 8), x.path("path").asText(),
+                            x.path("remote").asText(), x.path("rttMillis").asLong(), x.path("bytesSent").asLong(), x.path("bytesReceived").asLong());
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop the running daemon.")
+        static final class Stop implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() throws Exception {
+                DaemonClient.connect(home(spec)).post("/api/v1/shutdown", Map.of());
+                System.out.println("daemon stopping");
+                return 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,866 @@
+package org.parley.client;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.PublicKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
+import org.parley.identity.CertificateRejectedException;
+import org.parley.identity.CertificateVerifier;
+import org.parley.identity.DeviceCertificate;
+import org.parley.identity.DeviceCredentials;
+import org.parley.identity.HostPort;
+import org.parley.identity.Keys;
+import org.parley.identity.LoginClient;
+import org.parley.identity.LoginException;
+import org.parley.identity.NetworkFile;
+import org.parley.identity.Role;
+import org.parley.identity.UserNames;
+import org.parley.protocol.DeviceRecord;
+import org.parley.protocol.ErrorCode;
+import org.parley.protocol.Frame;
+import org.parley.protocol.FrameCodec;
+import org.parley.protocol.HybridClock;
+import org.parley.protocol.Limits;
+import org.parley.protocol.Sealing;
+import org.parley.protocol.WireFormatException;
+import org.parley.transport.Connection;
+import org.parley.transport.ConnectionHandler;
+import org.parley.transport.QuicNode;
+import org.parley.transport.TlsIdentity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client daemon of one device. All state changes run on one worker thread; network callbacks and
+ * API calls hand work to it. Blocking dials run on virtual threads.
+ */
+public final class ClientDaemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ClientDaemon.class);
+    public static final int CLIENT_VERSION = DeviceCredentials.CLIENT_VERSION;
+
+    /** A supernode refused admission because of load. */
+    static final class RedirectedException extends Exception {
+        final Frame.Redirect redirect;
+
+        RedirectedException(Frame.Redirect r) {
+            super("redirected: " + r.reason(), null, false, false);
+            this.redirect = r;
+        }
+    }
+
+    /** A supernode answered a request with an error frame. */
+    static final class ErrorFrameException extends Exception {
+        final ErrorCode code;
+
+        ErrorFrameException(Frame.Error e) {
+            super(e.message(), null, false, false);
+            this.code = ErrorCode.of(e.code());
+        }
+    }
+
+    /** Event published to local listeners (API event stream, tests). */
+    public record Event(String kind, StoredMessage message, String detail) {}
+
+    private final Path home;
+    private final ClientConfig config;
+    private final Clock clock;
+    private final RandomGenerator random;
+    private final DeviceCredentials credentials;
+    private final NetworkFile network;
+    private final CertificateVerifier verifier;
+    private final TlsIdentity identity;
+    private final QuicNode node;
+    private final MessageStore store;
+    private final HybridClock hlc;
+    private final ScheduledExecutorService worker;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final String me;
+    private final String myDevice;
+    private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
+
+    // supernode link
+    private volatile Connection supernode;
+    private volatile String supernodeId;
+    private volatile String observedAddress;
+    private volatile long supernodeRttMillis = -1;
+    private volatile long attachedSince;
+    private volatile String linkState = "connecting";
+    private volatile String lastLinkError;
+    private final List<HostPort> redirectHints = new CopyOnWriteArrayList<>();
+    private volatile CompletableFuture<Frame> pendingWelcome;
+    private final Map<Long, CompletableFuture<Frame>> requests = new ConcurrentHashMap<>();
+    private final AtomicLong nextRequest = new AtomicLong(1);
+    private final Object linkSignal = new Object();
+    private volatile boolean running = true;
+    private volatile String presence = "online";
+    private volatile String renewalProblem;
+    private long nextRenewalAttempt;
+
+    // peers (worker thread only unless concurrent)
+    private final Map<String, Connection> sessions = new ConcurrentHashMap<>();
+    private final Map<String, Long> sessionSince = new ConcurrentHashMap<>();
+    private final Set<String> dialing = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> dialMeSent = new ConcurrentHashMap<>();
+    private final Map<String, DeviceCertificate> knownDevices = new ConcurrentHashMap<>();
+    private final Map<String, List<DeviceRecord>> devicesByUser = new ConcurrentHashMap<>();
+    private final Map<String, Long> devicesFetched = new ConcurrentHashMap<>();
+    private final Map<String, Long> lastAttempt = new ConcurrentHashMap<>();
+    private final Set<String> watched = Collections.synchronizedSet(new LinkedHashSet<>());
+    private final Thread attachThread;
+
+    private ClientDaemon(Path home, ClientConfig config, MeterRegistry registry, Clock clock, RandomGenerator random,
+                         QuicNode.Options options) throws IOException {
+        this.home = home;
+        this.config = config;
+        this.clock = clock;
+        this.random = random;
+        this.lockChannel = FileChannel.open(home.resolve("daemon.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock l;
+        try {
+            l = lockChannel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            l = null;
+        }
+        if (l == null) {
+            lockChannel.close();
+            throw new IOException("a client daemon is already running for " + home);
+        }
+        this.lock = l;
+        try {
+            this.credentials = DeviceCredentials.load(home);
+            this.network = credentials.networkFile();
+            this.verifier = CertificateVerifier.of(network, clock);
+            this.me = credentials.user();
+            this.myDevice = credentials.deviceId();
+            ensureValidCertificate();
+            this.identity = new TlsIdentity(credentials.privateKey(), credentials.certificate());
+            this.store = new SqliteMessageStore(home.resolve("messages.db"));
+            this.hlc = new HybridClock(clock);
+            hlc.observe(store.maxHlc());
+            this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "client-worker-" + me);
+                t.setDaemon(true);
+                return t;
+            });
+            this.node = QuicNode.bind(config.listen().toSocketAddress(), identity, verifier, null, peerHandler, options, registry);
+        } catch (IOException | RuntimeException e) {
+            lock.release();
+            lockChannel.close();
+            throw e;
+        }
+        worker.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+        attachThread = Thread.ofVirtual().name("attach-" + me).start(this::attachLoop);
+    }
+
+    public static ClientDaemon start(Path home, ClientConfig config, MeterRegistry registry) throws IOException {
+        return start(home, config, registry, Clock.systemUTC(), RandomGenerator.getDefault(), QuicNode.Options.DEFAULT);
+    }
+
+    public static ClientDaemon start(Path home, ClientConfig config, MeterRegistry registry, Clock clock,
+                                     RandomGenerator random, QuicNode.Options options) throws IOException {
+        return new ClientDaemon(home, config, registry, clock, random, options);
+    }
+
+    private void ensureValidCertificate() throws IOException {
+        try {
+            verifier.verify(credentials.certificate());
+        } catch (CertificateRejectedException e) {
+            if (e.reason() == CertificateRejectedException.Reason.EXPIRED) {
+                try {
+                    credentials.renew(new LoginClient(network));
+                    return;
+                } catch (LoginException le) {
+                    throw new IOException("the device certificate expired and renewal failed (" + le.getMessage()
+                            + "); log in again");
+                }
+            }
+            throw new IOException("the device certificate is unusable: " + e.getMessage() + "; log in again");
+        }
+    }
+
+    public String user() {
+        return me;
+    }
+
+    public String deviceId() {
+        return myDevice;
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    public InetSocketAddress address() {
+        return node.localAddress();
+    }
+
+    public MessageStore store() {
+        return store;
+    }
+
+    public void addListener(Consumer<Event> l) {
+        listeners.add(l);
+    }
+
+    private void emit(Event e) {
+        for (Consumer<Event> l : listeners) {
+            try {
+                l.accept(e);
+            } catch (RuntimeException ex) {
+                log.debug("listener failed: {}", ex.toString());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ public operations
+
+    /** Thrown for requests the user must correct; the message is one line. */
+    public static final class BadRequest extends RuntimeException {
+        public BadRequest(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Stores a new outgoing message durably and queues it for delivery. Returns once it is committed to
+     * the local store (the acknowledgement to the user); delivery continues in the background.
+     */
+    public StoredMessage send(String to, String text) {
+        if (!UserNames.isValid(to)) throw new BadRequest("'" + to + "' is not a valid user name");
+        if (to.equals(me)) throw new BadRequest("cannot send a message to yourself");
+        if (text == null || text.isEmpty()) throw new BadRequest("message text is empty");
+        int bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > Limits.MAX_TEXT_BYTES) {
+            throw new BadRequest("message is " + bytes + " bytes; the limit is " + Limits.MAX_TEXT_BYTES + " bytes (UTF-8)");
+        }
+        byte[] idb = new byte[16];
+        Keys.RANDOM.nextBytes(idb);
+        long now = clock.millis();
+        StoredMessage m = new StoredMessage(HexFormat.of().formatHex(idb), to, me, to, hlc.now(), now, text,
+                StoredMessage.QUEUED, null, now);
+        store.insertOutgoing(m);
+        emit(new Event("message", m, "sent"));
+        worker.execute(() -> flush(to));
+        return m;
+    }
+
+    public List<StoredMessage> history(String with, int limit) {
+        if (!UserNames.isValid(with)) throw new BadRequest("'" + with + "' is not a valid user name");
+        return store.history(with, Math.min(Math.max(limit, 1), 10_000));
+    }
+
+    public void setPresence(String p) {
+        if (!List.of("online", "away", "busy", "invisible").contains(p)) {
+            throw new BadRequest("presence must be online, away, busy or invisible");
+        }
+        presence = p;
+        Connection sn = supernode;
+        if (sn != null) sn.send(new Frame.SetPresence(p));
+    }
+
+    /** Session info for status output. */
+    public record SessionInfo(String user, String deviceId, String path, String remote, long rttMillis,
+                              long bytesSent, long bytesReceived, long sinceMillis) {}
+
+    public record Status(String user, String deviceId, String presence, String linkState, String supernode,
+                         String supernodeAddress, String observedAddress, long supernodeRttMillis, long attachedSince,
+                         String lastLinkError, String localAddress, long certificateExpiresAt, long certificateRenewAt,
+                         String renewalProblem, int queued, List<SessionInfo> sessions) {}
+
+    public Status status() {
+        List<SessionInfo> infos = new ArrayList<>();
+        for (Map.Entry<String, Connection> e : sessions.entrySet()) {
+            Connection c = e.getValue();
+            if (!c.isOpen()) continue;
+            long rtt = -1;
+            long[] bytes = {-1, -1};
+            try {
+                rtt = c.rttMillis().get(1, TimeUnit.SECONDS);
+                bytes = c.byteCounts().get(1, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // report unknown
+            }
+            infos.add(new SessionInfo(c.peer().user(), c.peer().deviceId(), "direct", HostPort.of(c.remoteAddress()).toString(),
+                    rtt, bytes[0], bytes[1], sessionSince.getOrDefault(e.getKey(), 0L)));
+        }
+        Connection sn = supernode;
+        return new Status(me, myDevice, presence, linkState, supernodeId,
+                sn == null ? null : HostPort.of(sn.remoteAddress()).toString(), observedAddress, supernodeRttMillis,
+                attachedSince, lastLinkError, HostPort.of(node.localAddress()).toString(),
+                credentials.expiresAt().toEpochMilli(), credentials.renewAt().toEpochMilli(), renewalProblem,
+                store.queuedCount(), infos);
+    }
+
+    public boolean attached() {
+        Connection sn = supernode;
+        return sn != null && sn.isOpen();
+    }
+
+    // ------------------------------------------------------------------ supernode attachment
+
+    private void attachLoop() {
+        Backoff backoff = new Backoff(config.backoffBase(), config.backoffMax(), random);
+        while (running) {
+            List<HostPort> candidates = new ArrayList<>(redirectHints);
+            redirectHints.clear();
+            for (HostPort s : network.seeds()) if (!candidates.contains(s)) candidates.add(s);
+            if (candidates.isEmpty()) {
+                lastLinkError = "the network file lists no supernodes";
+            }
+            long retryAfter = 0;
+            for (HostPort hp : candidates) {
+                if (!running) return;
+                try {
+                    attachTo(hp);
+                    backoff.reset();
+                    waitWhileAttached();
+                    retryAfter = 0;
+                    break;
+                } catch (RedirectedException r) {
+                    linkState = "redirected";
+                    lastLinkError = "supernode " + hp + " is full: " + r.redirect.reason();
+                    for (String a : r.redirect.alternatives()) {
+                        try {
+                            HostPort alt = HostPort.parse(a);
+                            if (!redirectHints.contains(alt)) redirectHints.add(alt);
+                        } catch (IllegalArgumentException ignored) {
+                            // skip malformed alternative
+                        }
+                    }
+                    retryAfter = Math.max(retryAfter, r.redirect.retryAfterMillis());
+                } catch (Exception e) {
+                    linkState = "connecting";
+                    lastLinkError = "supernode " + hp + ": " + e.getMessage();
+                    log.info("cannot attach to supernode {}: {}", hp, e.getMessage());
+                }
+            }
+            if (!running) return;
+            long delay = Math.max(backoff.next().toMillis(), Math.min(retryAfter, 60_000));
+            linkState = supernode == null ? "connecting" : linkState;
+            synchronized (linkSignal) {
+                try {
+                    linkSignal.wait(delay);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void attachTo(HostPort hp) throws Exception {
+        linkState = "connecting";
+        CompletableFuture<Frame> welcome = new CompletableFuture<>();
+        pendingWelcome = welcome;
+        Connection c;
+        try {
+            c = node.dial(hp.toSocketAddress(), Role.SUPERNODE, supernodeHandler).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause().getMessage());
+        }
+        c.send(new Frame.Hello(CLIENT_VERSION, presence, localAddresses()));
+        Frame f;
+        try {
+            f = welcome.get(5, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            c.close();
+            throw new IOException("no Welcome within 5 s");
+        } catch (ExecutionException e) {
+            c.close();
+            if (e.getCause() instanceof RedirectedException r) throw r;
+            throw new IOException(e.getCause().getMessage());
+        }
+        Frame.Welcome w = (Frame.Welcome) f;
+        supernodeId = w.supernodeId();
+        observedAddress = w.observedAddress();
+        attachedSince = clock.millis();
+        supernode = c;
+        linkState = "attached";
+        lastLinkError = null;
+        log.info("{} attached to supernode {} at {} (observed {})", me, w.supernodeId(), hp, w.observedAddress());
+        long keepalive = Math.max(1000, w.keepaliveMillis());
+        worker.execute(this::onAttached);
+        Thread.ofVirtual().start(() -> {
+            while (running && c.isOpen()) {
+                try {
+                    Thread.sleep(keepalive);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                c.send(new Frame.Ping(System.nanoTime()));
+            }
+        });
+    }
+
+    private void waitWhileAttached() {
+        Connection c = supernode;
+        if (c == null) return;
+        try {
+            c.closeFuture().get();
+        } catch (Exception ignored) {
+            // closed either way
+        }
+        if (supernode == c) supernode = null;
+        linkState = "connecting";
+        for (CompletableFuture<Frame> r : requests.values()) r.completeExceptionally(new IOException("supernode link lost"));
+        requests.clear();
+        log.info("{} lost its supernode link; reconnecting", me);
+    }
+
+    private List<String> localAddresses() {
+        int port = node.localAddress().getPort();
+        Set<String> out = new LinkedHashSet<>();
+        InetAddress bound = node.localAddress().getAddress();
+        if (bound != null && !bound.isAnyLocalAddress()) {
+            out.add(HostPort.of(new InetSocketAddress(bound, port)).toString());
+        } else {
+            try {
+                for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                    if (!ni.isUp()) continue;
+                    for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                        if (a instanceof Inet4Address && !a.isLoopbackAddress()) {
+                            out.add(a.getHostAddress() + ":" + port);
+                        }
+                    }
+                }
+            } catch (IOException ignored) {
+                // no interfaces listed
+            }
+            out.add("127.0.0.1:" + port);
+        }
+        return new ArrayList<>(out).subList(0, Math.min(out.size(), 8));
+    }
+
+    private final ConnectionHandler supernodeHandler = new ConnectionHandler() {
+        @Override
+        public void connected(Connection c) {
+        }
+
+        @Override
+        public void frame(Connection c, Frame f) {
+            switch (f) {
+                case Frame.Welcome w -> {
+                    CompletableFuture<Frame> p = pendingWelcome;
+                    if (p != null) p.complete(w);
+                }
+                case Frame.Redirect r -> {
+                    CompletableFuture<Frame> p = pendingWelcome;
+                    if (p != null) p.completeExceptionally(new RedirectedException(r));
+                }
+                case Frame.Error e -> {
+                    CompletableFuture<Frame> r = requests.remove(e.requestId());
+                    if (r != null) {
+                        r.completeExceptionally(new ErrorFrameException(e));
+                    } else {
+                        CompletableFuture<Frame> p = pendingWelcome;
+                        if (p != null && !p.isDone()) p.completeExceptionally(new IOException(e.message()));
+                        log.warn("supernode says: {}", e.message());
+                        lastLinkError = e.message();
+                    }
+                }
+                case Frame.Resolved r -> complete(r.requestId(), r);
+                case Frame.Routed r -> complete(r.requestId(), r);
+                case Frame.Pong p -> supernodeRttMillis = (System.nanoTime() - p.nonce()) / 1_000_000;
+                case Frame.Ping p -> c.send(new Frame.Pong(p.nonce()));
+                case Frame.Deliver d -> worker.execute(() -> onDeliver(d));
+                case Frame.PresenceEvent p -> worker.execute(() -> onPresence(p));
+                default -> log.debug("ignoring {} from supernode", f.getClass().getSimpleName());
+            }
+        }
+
+        @Override
+        public void closed(Connection c) {
+            synchronized (linkSignal) {
+                linkSignal.notifyAll();
+            }
+        }
+    };
+
+    private void complete(long id, Frame f) {
+        CompletableFuture<Frame> r = requests.remove(id);
+        if (r != null) r.complete(f);
+    }
+
+    private CompletableFuture<Frame> request(Connection sn, long id, Frame f) {
+        CompletableFuture<Frame> r = new CompletableFuture<>();
+        requests.put(id, r);
+        sn.send(f).whenComplete((v, t) -> {
+            if (t != null) {
+                requests.remove(id);
+                r.completeExceptionally(t);
+            }
+        });
+        return r.orTimeout(5, TimeUnit.SECONDS).whenComplete((v, t) -> requests.remove(id));
+    }
+
+    private void onAttached() {
+        Set<String> users = new LinkedHashSet<>(store.queuedPeers());
+        users.addAll(watched);
+        watched.addAll(users);
+        resubscribe();
+        devicesByUser.clear();
+        devicesFetched.clear();
+        lastAttempt.clear();
+        for (String u : store.queuedPeers()) flush(u);
+    }
+
+    private void resubscribe() {
+        Connection sn = supernode;
+        if (sn == null) return;
+        List<String> l;
+        synchronized (watched) {
+            l = new ArrayList<>(watched);
+        }
+        if (l.size() > Limits.MAX_LIST) l = l.subList(l.size() - Limits.MAX_LIST, l.size());
+        sn.send(new Frame.Subscribe(l));
+    }
+
+    private void onPresence(Frame.PresenceEvent p) {
+        devicesFetched.remove(p.user());
+        if (p.online()) {
+            lastAttempt.keySet().removeIf(k -> true);
+            flush(p.user());
+        } else {
+            List<DeviceRecord> l = devicesByUser.get(p.user());
+            if (l != null) devicesByUser.put(p.user(), l.stream().filter(d -> !d.deviceId().equals(p.deviceId())).toList());
+        }
+        emit(new Event("presence", null, p.user() + " " + (p.online() ? p.presence() : "offline")));
+    }
+
+    // ------------------------------------------------------------------ delivery
+
+    private void tick() {
+        try {
+            if (!running) return;
+            for (String u : store.queuedPeers()) flush(u);
+            renewIfDue();
+            sessions.values().removeIf(c -> !c.isOpen());
+        } catch (RuntimeException e) {
+            log.warn("periodic work failed: {}", e.toString());
+        }
+    }
+
+    /** Tries to deliver the queued messages to {@code user}. Worker thread. */
+    private void flush(String user) {
+        Connection sn = supernode;
+        List<StoredMessage> queued = store.queued(user);
+        if (queued.isEmpty()) return;
+        if (watched.add(user)) resubscribe();
+        long now = clock.millis();
+        Long fetched = devicesFetched.get(user);
+        List<DeviceRecord> devices = devicesByUser.get(user);
+        if ((devices == null || fetched == null || now - fetched > 10_000) && sn != null) {
+            long id = nextRequest.getAndIncrement();
+            devicesFetched.put(user, now);
+            request(sn, id, new Frame.Resolve(id, user)).whenCompleteAsync((f, t) -> {
+                if (t == null && f instanceof Frame.Resolved r) {
+                    devicesByUser.put(user, verified(user, r.devices()));
+                    deliver(user, true);
+                } else {
+                    devicesFetched.remove(user);
+                }
+            }, worker);
+            // meanwhile use direct sessions we already have
+            deliver(user, false);
+            return;
+        }
+        deliver(user, false);
+    }
+
+    private List<DeviceRecord> verified(String user, List<DeviceRecord> records) {
+        List<DeviceRecord> out = new ArrayList<>();
+        for (DeviceRecord r : records) {
+            try {
+                DeviceCertificate c = verifier.verify(r.certificate());
+                if (!c.user().equals(user) || !c.deviceId().equals(r.deviceId())) continue;
+                knownDevices.put(c.deviceId(), c);
+                out.add(r);
+            } catch (CertificateRejectedException e) {
+                log.info("ignoring directory record of {} with bad certificate: {}", user, e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private void deliver(String user, boolean force) {
+        List<StoredMessage> queued = store.queued(user);
+        if (queued.isEmpty()) return;
+        long now = clock.millis();
+        Map<String, Connection> direct = new LinkedHashMap<>();
+        for (Connection c : sessions.values()) {
+            if (c.isOpen() && c.peer().user().equals(user)) direct.put(c.peer().deviceId(), c);
+        }
+        List<DeviceRecord> devices = devicesByUser.getOrDefault(user, List.of());
+        for (StoredMessage m : queued) {
+            Long last = lastAttempt.get(m.id());
+            if (last != null && now - last < config.resendAfter().toMillis()) continue;
+            Frame.ChatMessage frame = new Frame.ChatMessage(m.id(), m.sender(), m.recipient(), m.hlc(), m.sentAtMillis(), m.text());
+            boolean sent = false;
+            for (Connection c : direct.values()) {
+                c.send(frame);
+                sent = true;
+            }
+            for (DeviceRecord d : devices) {
+                if (direct.containsKey(d.deviceId())) continue;
+                DeviceCertificate cert = knownDevices.get(d.deviceId());
+                if (cert == null) continue;
+                sent |= routeTo(cert, frame);
+            }
+            if (sent) lastAttempt.put(m.id(), now);
+        }
+        if (config.directSessions()) {
+            for (DeviceRecord d : devices) {
+                if (!direct.containsKey(d.deviceId())) ensureSession(d);
+            }
+        }
+    }
+
+    private boolean routeTo(DeviceCertificate cert, Frame inner) {
+        Connection sn = supernode;
+        if (sn == null) return false;
+        byte[] sealed = Sealing.seal(credentials.privateKey(), myDevice, cert.publicKey(), cert.deviceId(),
+                FrameCodec.encode(inner));
+        long id = nextRequest.getAndIncrement();
+        request(sn, id, new Frame.Route(id, cert.deviceId(), sealed)).whenComplete((f, t) -> {
+            if (t != null) {
+                log.debug("route to {} failed: {}", cert.label(), t.getMessage());
+                if (t instanceof ErrorFrameException e && e.code == ErrorCode.OFFLINE) {
+                    worker.execute(() -> devicesFetched.remove(cert.user()));
+                }
+            }
+        });
+        return true;
+    }
+
+    /** Opens a direct session: the lower device id dials; the higher asks it to, through the supernode. */
+    private void ensureSession(DeviceRecord d) {
+        String dev = d.deviceId();
+        Connection existing = sessions.get(dev);
+        if (existing != null && existing.isOpen()) return;
+        if (myDevice.compareTo(dev) < 0) {
+            List<String> targets = new ArrayList<>();
+            if (d.observedAddress() != null && !d.observedAddress().isBlank()) targets.add(d.observedAddress());
+            for (String a : d.localAddresses()) if (!targets.contains(a)) targets.add(a);
+            dialPeer(dev, targets);
+        } else {
+            long now = clock.millis();
+            Long last = dialMeSent.get(dev);
+            if (last != null && now - last < 30_000) return;
+            DeviceCertificate cert = knownDevices.get(dev);
+            if (cert == null) return;
+            dialMeSent.put(dev, now);
+            List<String> mine = new ArrayList<>();
+            if (observedAddress != null) mine.add(observedAddress);
+            for (String a : localAddresses()) if (!mine.contains(a)) mine.add(a);
+            routeTo(cert, new Frame.DialMe(mine));
+        }
+    }
+
+    private void dialPeer(String dev, List<String> targets) {
+        if (!dialing.add(dev)) return;
+        Thread.ofVirtual().start(() -> {
+            try {
+                for (String t : targets) {
+                    HostPort hp;
+                    try {
+                        hp = HostPort.parse(t);
+                    } catch (IllegalArgumentException e) {
+                        continue;
+                    }
+                    try {
+                        Connection c = node.dial(hp.toSocketAddress(), Role.USER, peerHandler, config.peerDialTimeout())
+                                .get(config.peerDialTimeout().toMillis() + 2000, TimeUnit.MILLISECONDS);
+                        if (!c.peer().deviceId().equals(dev)) {
+                            log.info("peer at {} is {}, not device {}", hp, c.peer().label(), dev);
+                            c.close();
+                            continue;
+                        }
+                        c.send(new Frame.Hello(CLIENT_VERSION, presence, List.of()));
+                        worker.execute(() -> addSession(c));
+                        return;
+                    } catch (Exception e) {
+                        log.debug("direct dial of {} at {} failed: {}", dev, hp, e.getMessage());
+                    }
+                }
+            } finally {
+                dialing.remove(dev);
+            }
+        });
+    }
+
+    private void addSession(Connection c) {
+        if (c.peer().deviceId().equals(myDevice)) {
+            c.close();
+            return;
+        }
+        Connection old = sessions.put(c.peer().deviceId(), c);
+        sessionSince.put(c.peer().deviceId(), clock.millis());
+        knownDevices.put(c.peer().deviceId(), c.peer());
+        if (old != null && old != c) log.debug("replacing session with {}", c.peer().label());
+        log.info("{} has a direct session with {} at {}", me, c.peer().label(), c.remoteAddress());
+        emit(new Event("session", null, c.peer().user() + " direct"));
+        lastAttempt.clear();
+        flush(c.peer().user());
+    }
+
+    private final ConnectionHandler peerHandler = new ConnectionHandler() {
+        @Override
+        public void connected(Connection c) {
+            if (c.peer().role() == Role.SUPERNODE) {
+                c.close();
+                return;
+            }
+            if (!c.outbound()) worker.execute(() -> addSession(c));
+        }
+
+        @Override
+        public void frame(Connection c, Frame f) {
+            switch (f) {
+                case Frame.ChatMessage m -> worker.execute(() -> receive(m, c.peer(), c));
+                case Frame.ChatAck a -> worker.execute(() -> acknowledged(a.id(), "direct"));
+                case Frame.Ping p -> c.send(new Frame.Pong(p.nonce()));
+                case Frame.Hello h -> { }
+                default -> log.debug("ignoring {} on peer session", f.getClass().getSimpleName());
+            }
+        }
+
+        @Override
+        public void closed(Connection c) {
+            sessions.remove(c.peer().deviceId(), c);
+        }
+    };
+
+    private void onDeliver(Frame.Deliver d) {
+        DeviceCertificate from;
+        try {
+            from = verifier.verify(d.fromCertificate());
+        } catch (CertificateRejectedException e) {
+            log.info("dropping routed payload with bad sender certificate: {}", e.getMessage());
+            return;
+        }
+        if (!from.deviceId().equals(d.fromDevice())) {
+            log.info("dropping routed payload: certificate does not match device {}", d.fromDevice());
+            return;
+        }
+        knownDevices.put(from.deviceId(), from);
+        Frame inner;
+        try {
+            inner = FrameCodec.decode(Sealing.open(credentials.privateKey(), myDevice, from.publicKey(), from.deviceId(), d.payload()));
+        } catch (WireFormatException e) {
+            log.info("dropping routed payload from {}: {}", from.label(), e.getMessage());
+            return;
+        }
+        switch (inner) {
+            case Frame.ChatMessage m -> receive(m, from, null);
+            case Frame.ChatAck a -> acknowledged(a.id(), "relayed");
+            case Frame.DialMe dm -> {
+                if (config.directSessions() && myDevice.compareTo(from.deviceId()) < 0) {
+                    Connection s = sessions.get(from.deviceId());
+                    if (s == null || !s.isOpen()) dialPeer(from.deviceId(), dm.addresses());
+                }
+            }
+            default -> log.debug("ignoring routed {}", inner.getClass().getSimpleName());
+        }
+    }
+
+    private void receive(Frame.ChatMessage m, DeviceCertificate from, Connection direct) {
+        if (!m.from().equals(from.user()) || !m.to().equals(me)) {
+            log.info("rejecting message {} claiming {} -> {} from device of {}", m.id(), m.from(), m.to(), from.user());
+            return;
+        }
+        if (!m.id().matches("[0-9a-f]{32}")) {
+            log.info("rejecting message with malformed id from {}", from.label());
+            return;
+        }
+        hlc.observe(m.hlc());
+        long now = clock.millis();
+        StoredMessage sm = new StoredMessage(m.id(), m.from(), m.from(), m.to(), m.hlc(), m.sentAtMillis(), m.text(),
+                StoredMessage.RECEIVED, direct != null ? "direct" : "relayed", now);
+        boolean fresh = store.insertIncoming(sm);
+        Frame.ChatAck ack = new Frame.ChatAck(m.id());
+        if (direct != null && direct.isOpen()) direct.send(ack);
+        else routeTo(from, ack);
+        if (fresh) emit(new Event("message", sm, "received"));
+    }
+
+    private void acknowledged(String id, String path) {
+        lastAttempt.remove(id);
+        if (store.markDelivered(id, path)) emit(new Event("delivered", null, id));
+    }
+
+    // ------------------------------------------------------------------ certificate renewal
+
+    private void renewIfDue() {
+        long now = clock.millis();
+        if (now < credentials.renewAt().toEpochMilli() || now < nextRenewalAttempt) return;
+        nextRenewalAttempt = now + 30_000;
+        Thread.ofVirtual().start(() -> {
+            try {
+                var cert = credentials.renew(new LoginClient(network));
+                identity.update(credentials.privateKey(), cert);
+                renewalProblem = null;
+                log.info("{} renewed its certificate, valid until {}", me, cert.getNotAfter().toInstant());
+                Connection sn = supernode;
+                if (sn != null) sn.close(); // re-attach with the new certificate
+            } catch (LoginException e) {
+                renewalProblem = e.getMessage();
+                log.warn("certificate renewal failed ({}): {}", e.code(), e.getMessage());
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ shutdown
+
+    @Override
+    public void close() {
+        if (!running) return;
+        running = false;
+        synchronized (linkSignal) {
+            linkSignal.notifyAll();
+        }
+        attachThread.interrupt();
+        worker.shutdown();
+        try {
+            worker.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        node.close();
+        store.close();
+        try {
+            lock.release();
+            lockChannel.close();
+        } catch (IOException ignored) {
+            // process is ending
+        }
+    }
+}
