@@ -801,7 +801,10 @@ public final class ClientDaemon implements AutoCloseable {
             log.info("rejecting message with malformed id from {}", from.label());
             return;
         }
-        hlc.observe(m.hlc());
+        if (!hlc.observe(m.hlc())) {
+            log.info("rejecting message {} from {}: its clock is more than a day ahead", m.id(), from.label());
+            return;
+        }
         long now = clock.millis();
         StoredMessage sm = new StoredMessage(m.id(), m.from(), m.from(), m.to(), m.hlc(), m.sentAtMillis(), m.text(),
                 StoredMessage.RECEIVED, direct != null ? "direct" : "relayed", now);

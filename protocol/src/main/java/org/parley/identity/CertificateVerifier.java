@@ -109,6 +109,8 @@ public final class CertificateVerifier {
 
     private static String rdn(X500Name name, org.bouncycastle.asn1.ASN1ObjectIdentifier oid) {
         RDN[] r = name.getRDNs(oid);
-        return r.length == 0 ? null : IETFUtils.valueToString(r[0].getFirst().getValue());
+        if (r.length == 0) return null;
+        var v = r[0].getFirst().getValue();
+        return v instanceof ASN1String s ? s.getString() : IETFUtils.valueToString(v);
     }
 }

@@ -94,7 +94,14 @@ public record NetworkFile(String name, PublicKey caPublicKey, HostPort loginServ
             String pin = required(n, "loginPin", origin);
             if (!pin.startsWith("sha256/")) throw new NetworkFileException("network file " + origin + ": loginPin must start with sha256/");
             List<HostPort> seeds = new ArrayList<>();
-            for (JsonNode s : n.path("seeds")) seeds.add(HostPort.parse(s.asText()));
+            JsonNode seedList = n.path("seeds");
+            if (!seedList.isMissingNode() && !seedList.isArray()) {
+                throw new NetworkFileException("network file " + origin + ": field 'seeds' must be a list of HOST:PORT strings");
+            }
+            for (JsonNode s : seedList) {
+                if (!s.isTextual()) throw new NetworkFileException("network file " + origin + ": every seed must be a HOST:PORT string");
+                seeds.add(HostPort.parse(s.asText()));
+            }
             return new NetworkFile(name, ca, login, pin, seeds);
         } catch (IllegalArgumentException e) {
             throw new NetworkFileException("network file " + origin + " is invalid: " + e.getMessage());

@@ -24,8 +24,8 @@ public record Policy(String plan, int minClientVersion, String allowedHours, Str
 
     /** True if a device may be attached at the given UTC hour (0-23). */
     public boolean allowsHour(int hour) {
-        int from = Integer.parseInt(allowedHours.substring(0, 2));
-        int to = Integer.parseInt(allowedHours.substring(3, 5));
+        int from = Integer.parseInt(allowedHours.substring(0, 2)) % 24;
+        int to = Integer.parseInt(allowedHours.substring(3, 5)) % 24;
         if (from == to) return true; // "00-00" style windows mean the whole day
         return from < to ? hour >= from && hour < to : hour >= from || hour < to;
     }

@@ -31,12 +31,12 @@ public final class FrameCodec {
                 w.i64(r.requestId()); w.str(r.user()); w.u16(r.devices().size());
                 for (DeviceRecord d : r.devices()) {
                     w.str(d.deviceId()); w.str(d.user()); w.str(d.presence()); w.str(d.observedAddress());
-                    w.strs(d.localAddresses()); w.bytes(d.certificate()); w.i64(d.sinceMillis());
+                    w.strs(d.localAddresses()); w.bytes(d.certificate(), Limits.MAX_CERTIFICATE_BYTES); w.i64(d.sinceMillis());
                 }
             }
-            case Frame.Route r -> { w.i64(r.requestId()); w.str(r.toDevice()); w.bytes(r.payload()); }
+            case Frame.Route r -> { w.i64(r.requestId()); w.str(r.toDevice()); w.bytes(r.payload(), Limits.MAX_ROUTED_PAYLOAD); }
             case Frame.Routed r -> w.i64(r.requestId());
-            case Frame.Deliver d -> { w.str(d.fromDevice()); w.bytes(d.fromCertificate()); w.bytes(d.payload()); }
+            case Frame.Deliver d -> { w.str(d.fromDevice()); w.bytes(d.fromCertificate(), Limits.MAX_CERTIFICATE_BYTES); w.bytes(d.payload(), Limits.MAX_ROUTED_PAYLOAD); }
             case Frame.SetPresence p -> w.str(p.presence());
             case Frame.Subscribe s -> w.strs(s.users());
             case Frame.PresenceEvent p -> { w.str(p.user()); w.str(p.deviceId()); w.str(p.presence()); w.bool(p.online()); }
@@ -146,7 +146,10 @@ public final class FrameCodec {
             ensure(2 + u.length); b.putShort((short) u.length); b.put(u);
         }
         void strs(List<String> l) { u16(l.size()); l.forEach(this::str); }
-        void bytes(byte[] v) { ensure(4 + v.length); b.putInt(v.length); b.put(v); }
+        void bytes(byte[] v, int max) {
+            if (v.length > max) throw new IllegalArgumentException("byte field of " + v.length + " bytes exceeds " + max);
+            ensure(4 + v.length); b.putInt(v.length); b.put(v);
+        }
         byte[] toArray() { byte[] a = new byte[b.position()]; b.flip(); b.get(a); return a; }
     }
 

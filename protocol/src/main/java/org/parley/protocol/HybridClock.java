@@ -21,9 +21,23 @@ public final class HybridClock {
         return last;
     }
 
-    /** Moves this clock past a time seen in a received message. */
-    public synchronized void observe(long remote) {
+    /** Largest lead over the local wall clock that a remote time may have; later times are ignored. */
+    public static final long MAX_DRIFT_MILLIS = 24L * 3600 * 1000;
+
+    /**
+     * Moves this clock past a time seen in a received message. Times more than {@link #MAX_DRIFT_MILLIS}
+     * ahead of the local wall clock are ignored (a hostile or broken peer cannot push the clock to overflow).
+     * @return false if the time was ignored as implausible
+     */
+    public synchronized boolean observe(long remote) {
+        if (!plausible(remote)) return false;
         if (remote > last) last = remote;
+        return true;
+    }
+
+    /** True if {@code remote} is not negative and at most {@link #MAX_DRIFT_MILLIS} ahead of the wall clock. */
+    public boolean plausible(long remote) {
+        return remote >= 0 && millis(remote) <= clock.millis() + MAX_DRIFT_MILLIS;
     }
 
     public static long millis(long hlc) {

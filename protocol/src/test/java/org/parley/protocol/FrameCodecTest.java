@@ -1,0 +1,668 @@
+package org.parley.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class FrameCodecTest {
+
+    // ------------------------------------------------------------------ helpers
+
+    static byte[] bytes(int n, int seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static DeviceRecord device(String id, List<String> locals, byte[] cert) {
+        return new DeviceRecord(id, "alice", "online", "203.0.113.7:40000", locals, cert, 1_700_000_000_000L);
+    }
+
+    /** Small frames of every encodable type (used for exhaustive truncation and mutation). */
+    static List<Frame> smallFrames() {
+        return List.of(
+                new Frame.Hello(1, "online", List.of("10.0.0.2:5000", "[fe80::1]:5000")),
+                new Frame.Hello(0, "", List.of()),
+                new Frame.Welcome("sn-eu-1", "203.0.113.7:40000", 1_700_000_000_123L, 15_000),
+                new Frame.Redirect(2_000, List.of("sn2.example:7000", "sn3.example:7000"), "over capacity"),
+                new Frame.Redirect(0, List.of(), ""),
+                new Frame.Error(42L, ErrorCode.NOT_FOUND.code, "no such user"),
+                new Frame.Error(0L, ErrorCode.INTERNAL.code, ""),
+                new Frame.Ping(0x0102030405060708L),
+                new Frame.Pong(-1L),
+                new Frame.Resolve(7L, "alice"),
+                new Frame.Resolved(7L, "alice", List.of(
+                        device("00112233445566778899aabbccddeeff", List.of("10.0.0.2:5000"), bytes(40, 1)),
+                        device("ffeeddccbbaa99887766554433221100", List.of(), new byte[0]))),
+                new Frame.Resolved(8L, "bob", List.of()),
+                new Frame.Route(9L, "00112233445566778899aabbccddeeff", bytes(33, 2)),
+                new Frame.Route(10L, "", new byte[0]),
+                new Frame.Routed(9L),
+                new Frame.Deliver("00112233445566778899aabbccddeeff", bytes(20, 3), bytes(30, 4)),
+                new Frame.Deliver("", new byte[0], new byte[0]),
+                new Frame.SetPresence("away"),
+                new Frame.SetPresence(""),
+                new Frame.Subscribe(List.of("alice", "bob", "carol")),
+                new Frame.Subscribe(List.of()),
+                new Frame.PresenceEvent("alice", "00112233445566778899aabbccddeeff", "online", true),
+                new Frame.PresenceEvent("alice", "00112233445566778899aabbccddeeff", "offline", false),
+                new Frame.ChatMessage("m-1", "alice", "bob", 123_456L << 16, 1_700_000_000_000L, "héllo 👋 世界"),
+                new Frame.ChatMessage("m-2", "alice", "bob", 0L, 0L, ""),
+                new Frame.ChatAck("m-1"),
+                new Frame.DialMe(List.of("198.51.100.1:4433", "[2001:db8::1]:4433")),
+                new Frame.DialMe(List.of()));
+    }
+
+    /** Frames at the limits. */
+    static List<Frame> largeFrames() {
+        List<String> maxList = IntStream.range(0, Limits.MAX_LIST).mapToObj(i -> "user" + i).toList();
+        String maxString = "s".repeat(Limits.MAX_STRING_BYTES);
+        List<DeviceRecord> maxDevices = IntStream.range(0, 8)
+                .mapToObj(i -> device("dev" + i, List.of("10.0.0." + i + ":1"), bytes(Limits.MAX_CERTIFICATE_BYTES, i)))
+                .toList();
+        return List.of(
+                new Frame.Subscribe(maxList),
+                new Frame.DialMe(maxList),
+                new Frame.Hello(Integer.MAX_VALUE, maxString, maxList),
+                new Frame.Welcome(maxString, maxString, Long.MIN_VALUE, Integer.MIN_VALUE),
+                new Frame.Route(Long.MAX_VALUE, maxString, bytes(Limits.MAX_ROUTED_PAYLOAD, 5)),
+                new Frame.Deliver(maxString, bytes(Limits.MAX_CERTIFICATE_BYTES, 6), bytes(Limits.MAX_ROUTED_PAYLOAD, 7)),
+                new Frame.Resolved(1L, "alice", maxDevices),
+                new Frame.ChatMessage(maxString, maxString, maxString, Long.MAX_VALUE, Long.MIN_VALUE,
+                        "x".repeat(Limits.MAX_TEXT_BYTES)));
+    }
+
+    static Stream<Frame> allFrames() {
+        return Stream.concat(smallFrames().stream(), largeFrames().stream());
+    }
+
+    static Stream<Frame> small() {
+        return smallFrames().stream();
+    }
+
+    static void assertSameFrame(Frame actual, Frame expected) {
+        assertThat(actual).isNotNull();
+        assertThat(actual.getClass()).isEqualTo(expected.getClass());
+        assertThat(actual.type()).isEqualTo(expected.type());
+        switch (expected) {
+            case Frame.Route e -> {
+                Frame.Route a = (Frame.Route) actual;
+                assertThat(a.requestId()).isEqualTo(e.requestId());
+                assertThat(a.toDevice()).isEqualTo(e.toDevice());
+                assertThat(Arrays.equals(a.payload(), e.payload())).as("payload").isTrue();
+            }
+            case Frame.Deliver e -> {
+                Frame.Deliver a = (Frame.Deliver) actual;
+                assertThat(a.fromDevice()).isEqualTo(e.fromDevice());
+                assertThat(Arrays.equals(a.fromCertificate(), e.fromCertificate())).as("fromCertificate").isTrue();
+                assertThat(Arrays.equals(a.payload(), e.payload())).as("payload").isTrue();
+            }
+            case Frame.Resolved e -> {
+                Frame.Resolved a = (Frame.Resolved) actual;
+                assertThat(a.requestId()).isEqualTo(e.requestId());
+                assertThat(a.user()).isEqualTo(e.user());
+                assertThat(a.devices()).hasSameSizeAs(e.devices());
+                for (int i = 0; i < e.devices().size(); i++) {
+                    DeviceRecord x = e.devices().get(i);
+                    DeviceRecord y = a.devices().get(i);
+                    assertThat(y.deviceId()).isEqualTo(x.deviceId());
+                    assertThat(y.user()).isEqualTo(x.user());
+                    assertThat(y.presence()).isEqualTo(x.presence());
+                    assertThat(y.observedAddress()).isEqualTo(x.observedAddress());
+                    assertThat(y.localAddresses()).isEqualTo(x.localAddresses());
+                    assertThat(Arrays.equals(y.certificate(), x.certificate())).as("certificate " + i).isTrue();
+                    assertThat(y.sinceMillis()).isEqualTo(x.sinceMillis());
+                }
+            }
+            // every other record has value equality (strings, primitives, lists of strings)
+            default -> assertThat(actual).isEqualTo(expected);
+        }
+    }
+
+    static byte[] frame(int version, int type, byte[] payload) {
+        return ByteBuffer.allocate(Limits.HEADER_BYTES + payload.length)
+                .put((byte) version).put((byte) type).putInt(payload.length).put(payload).array();
+    }
+
+    static byte[] payloadOf(byte[] frame) {
+        return Arrays.copyOfRange(frame, Limits.HEADER_BYTES, frame.length);
+    }
+
+    /** A tiny payload builder for hand-made (possibly invalid) payloads. */
+    static final class P {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        P u8(int v) { out.write(v); return this; }
+        P u16(int v) { out.write(v >>> 8); out.write(v); return this; }
+        P i32(int v) { out.writeBytes(ByteBuffer.allocate(4).putInt(v).array()); return this; }
+        P i64(long v) { out.writeBytes(ByteBuffer.allocate(8).putLong(v).array()); return this; }
+        P raw(byte[] b) { out.writeBytes(b); return this; }
+        P raw(int... b) { for (int x : b) out.write(x); return this; }
+        P str(String s) { byte[] u = s.getBytes(StandardCharsets.UTF_8); return u16(u.length).raw(u); }
+        byte[] bytes() { return out.toByteArray(); }
+    }
+
+    static void assertRejected(byte[] frame) {
+        assertThatThrownBy(() -> FrameCodec.decode(frame)).isInstanceOf(WireFormatException.class);
+    }
+
+    // ------------------------------------------------------------------ round trips
+
+    @ParameterizedTest
+    @MethodSource("allFrames")
+    void roundTripsEveryFrameType(Frame f) throws Exception {
+        byte[] enc = FrameCodec.encode(f);
+        assertThat(enc[0]).isEqualTo((byte) Limits.VERSION);
+        assertThat(enc[1] & 0xff).isEqualTo(f.type());
+        assertThat(ByteBuffer.wrap(enc, 2, 4).getInt()).isEqualTo(enc.length - Limits.HEADER_BYTES);
+        assertSameFrame(FrameCodec.decode(enc), f);
+        // decodePayload agrees with decode
+        assertSameFrame(FrameCodec.decodePayload(f.type(), ByteBuffer.wrap(payloadOf(enc))), f);
+    }
+
+    @Test
+    void coversEveryFrameType() {
+        // guard: if a frame type is added, the sample list must grow with it
+        List<Class<?>> sampled = allFrames().<Class<?>>map(Object::getClass).distinct().toList();
+        List<Class<?>> declared = Arrays.stream(Frame.class.getPermittedSubclasses())
+                .filter(c -> c != Frame.Unknown.class).toList();
+        assertThat(sampled).containsExactlyInAnyOrderElementsOf(declared);
+    }
+
+    @Test
+    void typeNumbersAreStable() {
+        assertThat(smallFrames().stream().map(Frame::type).distinct().sorted().toList())
+                .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 20, 21, 22);
+    }
+
+    @Test
+    void encodesDocumentedLayout() throws Exception {
+        assertThat(FrameCodec.encode(new Frame.Ping(0x0102030405060708L)))
+                .containsExactly(1, 5, 0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8);
+        // Hello: i32 version | u16 len + UTF-8 | u16 count + strings
+        assertThat(FrameCodec.encode(new Frame.Hello(2, "é", List.of("a"))))
+                .containsExactly(1, 1, 0, 0, 0, 13, 0, 0, 0, 2, 0, 2, 0xc3, 0xa9, 0, 1, 0, 1, 'a');
+        // Route: i64 | str | u32 len + bytes
+        assertThat(FrameCodec.encode(new Frame.Route(1, "d", new byte[] {9, 8})))
+                .containsExactly(1, 9, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 'd', 0, 0, 0, 2, 9, 8);
+        // PresenceEvent bool is one byte 0/1
+        byte[] pe = FrameCodec.encode(new Frame.PresenceEvent("", "", "", true));
+        assertThat(pe[pe.length - 1]).isEqualTo((byte) 1);
+        pe = FrameCodec.encode(new Frame.PresenceEvent("", "", "", false));
+        assertThat(pe[pe.length - 1]).isEqualTo((byte) 0);
+    }
+
+    @Test
+    void unicodeTextRoundTripsByteExactly() throws Exception {
+        String text = "Grüße, 世界! 👋🏽 \u0000 tab\t newline\n \uFFFD";
+        var m = new Frame.ChatMessage("id-ü", "ålice", "bøb", 1, 2, text);
+        Frame back = FrameCodec.decode(FrameCodec.encode(m));
+        assertThat(back).isEqualTo(m);
+        assertThat(((Frame.ChatMessage) back).text()).isEqualTo(text);
+    }
+
+    @Test
+    void nullStringsEncodeAsEmpty() throws Exception {
+        Frame back = FrameCodec.decode(FrameCodec.encode(new Frame.SetPresence(null)));
+        assertThat(back).isEqualTo(new Frame.SetPresence(""));
+    }
+
+    // ------------------------------------------------------------------ encode limits
+
+    @Test
+    void textOfExactlyMaxBytesIsAccepted() throws Exception {
+        // multi-byte characters that land exactly on the limit: 5461 * 3 + 1 = 16384
+        String text = "€".repeat(Limits.MAX_TEXT_BYTES / 3) + "a".repeat(Limits.MAX_TEXT_BYTES % 3);
+        assertThat(text.getBytes(StandardCharsets.UTF_8)).hasSize(Limits.MAX_TEXT_BYTES);
+        var m = new Frame.ChatMessage("id", "a", "b", 1, 2, text);
+        assertThat(FrameCodec.decode(FrameCodec.encode(m))).isEqualTo(m);
+
+        String ascii = "a".repeat(Limits.MAX_TEXT_BYTES);
+        var m2 = new Frame.ChatMessage("id", "a", "b", 1, 2, ascii);
+        assertThat(FrameCodec.decode(FrameCodec.encode(m2))).isEqualTo(m2);
+    }
+
+    @Test
+    void textOneByteOverTheLimitIsRejectedByEncode() {
+        String ascii = "a".repeat(Limits.MAX_TEXT_BYTES + 1);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.ChatMessage("id", "a", "b", 1, 2, ascii)))
+                .isInstanceOf(IllegalArgumentException.class);
+        // a multi-byte character pushing the UTF-8 length one byte over (16383 + 2)
+        String multi = "a".repeat(Limits.MAX_TEXT_BYTES - 1) + "é";
+        assertThat(multi.getBytes(StandardCharsets.UTF_8)).hasSize(Limits.MAX_TEXT_BYTES + 1);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.ChatMessage("id", "a", "b", 1, 2, multi)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void nonTextStringsAreLimitedToMaxStringBytes() throws Exception {
+        String max = "é".repeat(Limits.MAX_STRING_BYTES / 2);
+        assertThat(FrameCodec.decode(FrameCodec.encode(new Frame.SetPresence(max)))).isEqualTo(new Frame.SetPresence(max));
+        String over = "a".repeat(Limits.MAX_STRING_BYTES + 1);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.SetPresence(over))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.ChatMessage(over, "a", "b", 1, 2, "t")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Subscribe(List.of("ok", over))))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Resolved(1, "a",
+                List.of(new DeviceRecord("d", "u", "p", "o", List.of(over), new byte[0], 0)))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void listsOverMaxListAreRejectedByEncode() {
+        List<String> over = IntStream.rangeClosed(0, Limits.MAX_LIST).mapToObj(i -> "u" + i).toList();
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Subscribe(over))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.DialMe(over))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Hello(1, "", over))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Redirect(1, over, ""))).isInstanceOf(IllegalArgumentException.class);
+        List<DeviceRecord> devices = IntStream.rangeClosed(0, Limits.MAX_LIST)
+                .mapToObj(i -> new DeviceRecord("d" + i, "u", "p", "o", List.of(), new byte[0], 0)).toList();
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Resolved(1, "u", devices)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void payloadOverMaxFrameIsRejectedByEncode() {
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Route(1, "d", new byte[Limits.MAX_FRAME_PAYLOAD])))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void unknownCannotBeEncoded() {
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Unknown(99, 0))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void encodeRejectsByteFieldsItsDecoderWouldReject() {
+        byte[] tooBigPayload = new byte[Limits.MAX_ROUTED_PAYLOAD + 1];
+        byte[] tooBigCert = new byte[Limits.MAX_CERTIFICATE_BYTES + 1];
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Route(1, "d", tooBigPayload)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Deliver("d", tooBigCert, new byte[0])))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Deliver("d", new byte[0], tooBigPayload)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Resolved(1, "u",
+                List.of(new DeviceRecord("d", "u", "p", "o", List.of(), tooBigCert, 0)))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    // ------------------------------------------------------------------ decode: header
+
+    @Nested
+    class Header {
+        @ParameterizedTest
+        @ValueSource(ints = {0, 15, 16, 19, 23, 99, 200, 255})
+        void unknownTypeAtVersionOneDecodesToUnknown(int type) throws Exception {
+            byte[] payload = bytes(17, type);
+            Frame f = FrameCodec.decode(frame(1, type, payload));
+            assertThat(f).isEqualTo(new Frame.Unknown(type, 17));
+            assertThat(f.type()).isEqualTo(type);
+            assertThat(FrameCodec.decode(frame(1, type, new byte[0]))).isEqualTo(new Frame.Unknown(type, 0));
+        }
+
+        @ParameterizedTest
+        @ValueSource(ints = {0, 2, 3, 127, 128, 255})
+        void wrongVersionIsRejected(int version) {
+            byte[] f = FrameCodec.encode(new Frame.Ping(1));
+            f[0] = (byte) version;
+            assertThatThrownBy(() -> FrameCodec.decode(f)).isInstanceOf(WireFormatException.class)
+                    .hasMessageContaining("version");
+            assertThatThrownBy(() -> FrameCodec.payloadLength((byte) version, 8)).isInstanceOf(WireFormatException.class);
+            // even for an unknown type
+            assertRejected(frame(version, 99, new byte[0]));
+        }
+
+        @Test
+        void payloadLengthAcceptsTheLimitAndRejectsBeyond() throws Exception {
+            assertThat(FrameCodec.payloadLength((byte) 1, 0)).isZero();
+            assertThat(FrameCodec.payloadLength((byte) 1, Limits.MAX_FRAME_PAYLOAD)).isEqualTo(Limits.MAX_FRAME_PAYLOAD);
+            assertThatThrownBy(() -> FrameCodec.payloadLength((byte) 1, Limits.MAX_FRAME_PAYLOAD + 1))
+                    .isInstanceOf(WireFormatException.class);
+            assertThatThrownBy(() -> FrameCodec.payloadLength((byte) 1, -1))
+                    .isInstanceOf(WireFormatException.class).hasMessageContaining("4294967295");
+            assertThatThrownBy(() -> FrameCodec.payloadLength((byte) 1, Integer.MIN_VALUE))
+                    .isInstanceOf(WireFormatException.class);
+        }
+
+        @Test
+        void lengthFieldOverMaxFramePayloadIsRejected() {
+            // a real payload of MAX+1 bytes with a truthful header
+            assertRejected(frame(1, 99, new byte[Limits.MAX_FRAME_PAYLOAD + 1]));
+            assertRejected(frame(1, 9, new byte[Limits.MAX_FRAME_PAYLOAD + 1]));
+            // a lying header
+            byte[] f = FrameCodec.encode(new Frame.Ping(1));
+            ByteBuffer.wrap(f).putInt(2, Limits.MAX_FRAME_PAYLOAD + 1);
+            assertRejected(f);
+            ByteBuffer.wrap(f).putInt(2, 0xffffffff);
+            assertRejected(f);
+            ByteBuffer.wrap(f).putInt(2, 0x80000000);
+            assertRejected(f);
+        }
+
+        @Test
+        void maxFramePayloadItselfIsAccepted() throws Exception {
+            assertThat(FrameCodec.decode(frame(1, 99, new byte[Limits.MAX_FRAME_PAYLOAD])))
+                    .isEqualTo(new Frame.Unknown(99, Limits.MAX_FRAME_PAYLOAD));
+        }
+
+        @Test
+        void headerLengthMustMatchTheArray() {
+            byte[] f = FrameCodec.encode(new Frame.Ping(1));
+            byte[] longer = Arrays.copyOf(f, f.length + 1);
+            assertRejected(longer);
+            ByteBuffer.wrap(f).putInt(2, 7);
+            assertRejected(f);
+        }
+
+        @Test
+        void shorterThanHeaderIsRejected() {
+            for (int n = 0; n < Limits.HEADER_BYTES; n++) assertRejected(new byte[n]);
+            assertRejected(new byte[] {1, 5, 0, 0, 0});
+        }
+
+        @Test
+        void trailingBytesInsidePayloadAreIgnored() throws Exception {
+            byte[] payload = new P().i64(77).raw(1, 2, 3).bytes();
+            assertThat(FrameCodec.decode(frame(1, 5, payload))).isEqualTo(new Frame.Ping(77));
+            byte[] hello = new P().i32(1).str("on").u16(0).raw(0xff, 0xff, 0xff).bytes();
+            assertThat(FrameCodec.decode(frame(1, 1, hello))).isEqualTo(new Frame.Hello(1, "on", List.of()));
+        }
+    }
+
+    // ------------------------------------------------------------------ decode: truncation
+
+    @ParameterizedTest
+    @MethodSource("small")
+    void everyTruncationOfTheWholeFrameIsRejected(Frame f) {
+        byte[] enc = FrameCodec.encode(f);
+        for (int cut = 0; cut < enc.length; cut++) {
+            byte[] t = Arrays.copyOf(enc, cut);
+            try {
+                FrameCodec.decode(t);
+                fail("decoded a frame truncated to " + cut + " of " + enc.length + " bytes: " + f);
+            } catch (WireFormatException expected) {
+                // ok
+            } catch (RuntimeException e) {
+                fail("cut " + cut + " of " + f + " threw " + e, e);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("small")
+    void everyTruncationOfThePayloadWithAConsistentHeaderIsRejected(Frame f) {
+        byte[] payload = payloadOf(FrameCodec.encode(f));
+        for (int cut = 0; cut < payload.length; cut++) {
+            byte[] p = Arrays.copyOf(payload, cut);
+            try {
+                FrameCodec.decode(frame(1, f.type(), p));
+                fail("decoded a payload truncated to " + cut + " of " + payload.length + " bytes: " + f);
+            } catch (WireFormatException expected) {
+                // ok
+            } catch (RuntimeException e) {
+                fail("cut " + cut + " of " + f + " threw " + e, e);
+            }
+            try {
+                FrameCodec.decodePayload(f.type(), ByteBuffer.wrap(p));
+                fail("decodePayload accepted a payload truncated to " + cut + ": " + f);
+            } catch (WireFormatException expected) {
+                // ok
+            } catch (RuntimeException e) {
+                fail("decodePayload cut " + cut + " of " + f + " threw " + e, e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ decode: field limits
+
+    @Test
+    void listCountOverMaxListIsRejected() throws Exception {
+        // the elements are actually present, so only the count check can reject
+        P sub = new P().u16(Limits.MAX_LIST + 1);
+        for (int i = 0; i <= Limits.MAX_LIST; i++) sub.str("u");
+        assertRejected(frame(1, 13, sub.bytes()));
+        assertRejected(frame(1, 22, sub.bytes()));
+        assertRejected(frame(1, 13, new P().u16(0xffff).bytes()));
+
+        P atMax = new P().u16(Limits.MAX_LIST);
+        for (int i = 0; i < Limits.MAX_LIST; i++) atMax.str("u");
+        assertThat(((Frame.Subscribe) FrameCodec.decode(frame(1, 13, atMax.bytes()))).users()).hasSize(Limits.MAX_LIST);
+
+        assertRejected(frame(1, 1, new P().i32(1).str("p").u16(Limits.MAX_LIST + 1).bytes()));
+        assertRejected(frame(1, 3, new P().i32(1).u16(Limits.MAX_LIST + 1).bytes()));
+        assertRejected(frame(1, 8, new P().i64(1).str("u").u16(Limits.MAX_LIST + 1).bytes()));
+        // the inner list of a device record
+        assertRejected(frame(1, 8, new P().i64(1).str("u").u16(1)
+                .str("d").str("u").str("p").str("o").u16(Limits.MAX_LIST + 1).bytes()));
+    }
+
+    @Test
+    void stringLongerThanItsLimitIsRejected() throws Exception {
+        byte[] big = "a".repeat(Limits.MAX_STRING_BYTES + 1).getBytes(StandardCharsets.US_ASCII);
+        assertRejected(frame(1, 12, new P().u16(big.length).raw(big).bytes()));
+        byte[] ok = Arrays.copyOf(big, Limits.MAX_STRING_BYTES);
+        assertThat(FrameCodec.decode(frame(1, 12, new P().u16(ok.length).raw(ok).bytes())))
+                .isEqualTo(new Frame.SetPresence(new String(ok, StandardCharsets.US_ASCII)));
+
+        byte[] bigText = "a".repeat(Limits.MAX_TEXT_BYTES + 1).getBytes(StandardCharsets.US_ASCII);
+        assertRejected(frame(1, 20, new P().str("i").str("f").str("t").i64(1).i64(2)
+                .u16(bigText.length).raw(bigText).bytes()));
+        // a string whose length runs past the end
+        assertRejected(frame(1, 12, new P().u16(10).raw('a', 'b').bytes()));
+    }
+
+    @Test
+    void byteFieldsOverTheirLimitsAreRejected() {
+        byte[] overRouted = new byte[Limits.MAX_ROUTED_PAYLOAD + 1];
+        assertRejected(frame(1, 9, new P().i64(1).str("d").i32(overRouted.length).raw(overRouted).bytes()));
+        assertRejected(frame(1, 9, new P().i64(1).str("d").i32(-1).bytes()));
+        assertRejected(frame(1, 9, new P().i64(1).str("d").i32(Integer.MIN_VALUE).bytes()));
+        assertRejected(frame(1, 9, new P().i64(1).str("d").i32(100).raw(1, 2, 3).bytes()));
+
+        byte[] overCert = new byte[Limits.MAX_CERTIFICATE_BYTES + 1];
+        assertRejected(frame(1, 11, new P().str("d").i32(overCert.length).raw(overCert).i32(0).bytes()));
+        assertRejected(frame(1, 11, new P().str("d").i32(0).i32(overRouted.length).raw(overRouted).bytes()));
+        assertRejected(frame(1, 8, new P().i64(1).str("u").u16(1)
+                .str("d").str("u").str("p").str("o").u16(0).i32(overCert.length).raw(overCert).i64(0).bytes()));
+    }
+
+    static Stream<byte[]> invalidUtf8() {
+        return Stream.of(
+                new byte[] {(byte) 0xc3, 0x28},                    // bad continuation
+                new byte[] {(byte) 0x80},                          // lone continuation
+                new byte[] {(byte) 0xc0, (byte) 0x80},             // overlong NUL
+                new byte[] {(byte) 0xe0, (byte) 0x80, (byte) 0xaf},// overlong '/'
+                new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80},// encoded surrogate
+                new byte[] {(byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, // above U+10FFFF
+                new byte[] {(byte) 0xff},
+                new byte[] {'o', 'k', (byte) 0xe2, (byte) 0x82});  // truncated sequence
+    }
+
+    @ParameterizedTest
+    @MethodSource("invalidUtf8")
+    void invalidUtf8IsRejectedInEveryKindOfStringField(byte[] bad) {
+        assertRejected(frame(1, 12, new P().u16(bad.length).raw(bad).bytes()));
+        assertRejected(frame(1, 13, new P().u16(2).str("ok").u16(bad.length).raw(bad).bytes()));
+        assertRejected(frame(1, 20, new P().str("i").str("f").str("t").i64(1).i64(2).u16(bad.length).raw(bad).bytes()));
+        assertRejected(frame(1, 8, new P().i64(1).str("u").u16(1)
+                .str("d").u16(bad.length).raw(bad).str("p").str("o").u16(0).i32(0).i64(0).bytes()));
+        try {
+            FrameCodec.decode(frame(1, 12, new P().u16(bad.length).raw(bad).bytes()));
+        } catch (WireFormatException e) {
+            assertThat(e.getMessage()).contains("UTF-8");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 3, 0x7f, 0x80, 0xff})
+    void boolOtherThanZeroOrOneIsRejected(int b) throws Exception {
+        byte[] p = FrameCodec.encode(new Frame.PresenceEvent("a", "d", "online", true));
+        p[p.length - 1] = (byte) b;
+        assertRejected(p);
+        p[p.length - 1] = 0;
+        assertThat(((Frame.PresenceEvent) FrameCodec.decode(p)).online()).isFalse();
+        p[p.length - 1] = 1;
+        assertThat(((Frame.PresenceEvent) FrameCodec.decode(p)).online()).isTrue();
+    }
+
+    @Test
+    void wireFormatExceptionIsCheapAndHasAMessage() {
+        var e = new WireFormatException("x");
+        assertThat(e.getStackTrace()).isEmpty();
+        assertThat(e.getMessage()).isEqualTo("x");
+    }
+
+    @Test
+    void decodePayloadHonoursTheBufferPositionAndLimit() throws Exception {
+        byte[] payload = payloadOf(FrameCodec.encode(new Frame.ChatAck("abc")));
+        byte[] padded = new byte[payload.length + 10];
+        System.arraycopy(payload, 0, padded, 5, payload.length);
+        ByteBuffer b = ByteBuffer.wrap(padded, 5, payload.length);
+        assertThat(FrameCodec.decodePayload(21, b)).isEqualTo(new Frame.ChatAck("abc"));
+        assertThat(FrameCodec.decodePayload(99, ByteBuffer.wrap(padded, 5, payload.length)))
+                .isEqualTo(new Frame.Unknown(99, payload.length));
+    }
+
+    // ------------------------------------------------------------------ fuzzing
+
+    /** Decodes; returns normally only for a Frame or a WireFormatException. */
+    private static void decodeOnlyFramesOrWireFormatErrors(byte[] input, String what) {
+        Frame f;
+        try {
+            f = FrameCodec.decode(input);
+        } catch (WireFormatException e) {
+            assertThat(e.getMessage()).as("message of " + what).isNotBlank();
+            return;
+        } catch (Throwable t) {
+            throw new AssertionError(what + " threw " + t + " for input " + HexFormatHolder.hex(input), t);
+        }
+        assertThat(f).as(what).isNotNull();
+        if (f instanceof Frame.Unknown u) {
+            assertThat(u.length()).isEqualTo(input.length - Limits.HEADER_BYTES);
+            return;
+        }
+        // whatever decodes re-encodes, and the canonical re-encoding decodes to the same frame
+        try {
+            byte[] again = FrameCodec.encode(f);
+            assertThat(again.length).isLessThanOrEqualTo(input.length);
+            assertSameFrame(FrameCodec.decode(again), f);
+        } catch (WireFormatException | RuntimeException e) {
+            throw new AssertionError(what + ": decoded frame does not re-encode: " + f, e);
+        }
+    }
+
+    private static final class HexFormatHolder {
+        static String hex(byte[] b) {
+            String h = java.util.HexFormat.of().formatHex(b, 0, Math.min(b.length, 64));
+            return b.length > 64 ? h + "...(" + b.length + " bytes)" : h;
+        }
+    }
+
+    private static final int[] KNOWN_TYPES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 20, 21, 22};
+
+    @Test
+    void fuzzRandomBytes() {
+        Random rnd = new Random(0x5EED_0001L);
+        for (int i = 0; i < 20_000; i++) {
+            byte[] b = new byte[rnd.nextInt(80)];
+            rnd.nextBytes(b);
+            decodeOnlyFramesOrWireFormatErrors(b, "random bytes #" + i);
+        }
+    }
+
+    @Test
+    void fuzzRandomPayloadsWithValidHeaders() {
+        Random rnd = new Random(0x5EED_0002L);
+        int decoded = 0;
+        for (int i = 0; i < 20_000; i++) {
+            int type = rnd.nextInt(8) == 0 ? rnd.nextInt(256) : KNOWN_TYPES[rnd.nextInt(KNOWN_TYPES.length)];
+            byte[] p = new byte[rnd.nextInt(120)];
+            rnd.nextBytes(p);
+            // bias towards small length prefixes so that decoding gets further
+            for (int j = 0; j < p.length; j++) if (rnd.nextInt(3) == 0) p[j] = (byte) rnd.nextInt(4);
+            byte[] f = frame(1, type, p);
+            try {
+                FrameCodec.decode(f);
+                decoded++;
+            } catch (WireFormatException ignored) {
+                // fine
+            } catch (RuntimeException e) {
+                throw new AssertionError("type " + type + " payload " + HexFormatHolder.hex(p) + " threw " + e, e);
+            }
+            decodeOnlyFramesOrWireFormatErrors(f, "random payload #" + i);
+        }
+        assertThat(decoded).as("the fuzzer should reach successful decodes too").isGreaterThan(100);
+    }
+
+    @Test
+    void fuzzMutationsOfValidFrames() {
+        Random rnd = new Random(0x5EED_0003L);
+        List<byte[]> seeds = new ArrayList<>();
+        for (Frame f : smallFrames()) seeds.add(FrameCodec.encode(f));
+        for (int i = 0; i < 20_000; i++) {
+            byte[] base = seeds.get(rnd.nextInt(seeds.size()));
+            byte[] m = mutate(base, rnd);
+            if (rnd.nextBoolean() && m.length >= Limits.HEADER_BYTES) {
+                // keep the header consistent so that the payload decoder is exercised
+                ByteBuffer.wrap(m).putInt(2, m.length - Limits.HEADER_BYTES);
+                if (rnd.nextInt(4) != 0) m[0] = 1;
+            }
+            decodeOnlyFramesOrWireFormatErrors(m, "mutation #" + i);
+        }
+    }
+
+    private static byte[] mutate(byte[] base, Random rnd) {
+        byte[] m = base.clone();
+        int ops = 1 + rnd.nextInt(4);
+        for (int k = 0; k < ops; k++) {
+            switch (rnd.nextInt(6)) {
+                case 0 -> { if (m.length > 0) m[rnd.nextInt(m.length)] ^= (byte) (1 << rnd.nextInt(8)); }
+                case 1 -> { if (m.length > 0) m[rnd.nextInt(m.length)] = (byte) rnd.nextInt(256); }
+                case 2 -> m = Arrays.copyOf(m, rnd.nextInt(m.length + 1));              // truncate
+                case 3 -> {                                                              // insert
+                    int at = rnd.nextInt(m.length + 1);
+                    byte[] n = new byte[m.length + 1 + rnd.nextInt(4)];
+                    System.arraycopy(m, 0, n, 0, at);
+                    for (int j = at; j < at + n.length - m.length; j++) n[j] = (byte) rnd.nextInt(256);
+                    System.arraycopy(m, at, n, at + n.length - m.length, m.length - at);
+                    m = n;
+                }
+                case 4 -> {                                                              // delete
+                    if (m.length > 0) {
+                        int at = rnd.nextInt(m.length);
+                        byte[] n = new byte[m.length - 1];
+                        System.arraycopy(m, 0, n, 0, at);
+                        System.arraycopy(m, at + 1, n, at, m.length - at - 1);
+                        m = n;
+                    }
+                }
+                default -> {                                                             // big length prefix
+                    if (m.length > 8) {
+                        int at = Limits.HEADER_BYTES + rnd.nextInt(m.length - Limits.HEADER_BYTES - 1);
+                        m[at] = (byte) 0xff;
+                        m[at + 1] = (byte) rnd.nextInt(256);
+                    }
+                }
+            }
+        }
+        return m;
+    }
+}
