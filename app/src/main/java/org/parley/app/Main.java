@@ -288,6 +288,8 @@ public final class Main {
                 DeviceCredentials c = DeviceCredentials.enroll(data, user, new String(pw), new LoginClient(nf));
                 Arrays.fill(pw, '\0');
                 if (!"supernode".equals(roleOf(c))) {
+                    Files.deleteIfExists(data.resolve(DeviceCredentials.CREDENTIAL));
+                    Files.deleteIfExists(data.resolve(DeviceCredentials.CERT));
                     throw new UserError("account '" + user + "' has role " + roleOf(c) + ", not supernode");
                 }
                 System.out.println("supernode enrolled as '" + user + "' (device " + c.deviceId() + "), certificate valid until " + c.expiresAt());
