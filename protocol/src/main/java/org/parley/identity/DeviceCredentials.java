@@ -77,7 +77,7 @@ public final class DeviceCredentials {
             pub = kp.getPublic();
             Keys.writePrivateKey(keyFile, priv);
         }
-        LoginApi.CertificateResponse r = login.login(user, password, pub, CLIENT_VERSION);
+        LoginApi.CertificateResponse r = login.login(user, password, new KeyPair(pub, priv), CLIENT_VERSION);
         X509Certificate c = Keys.certificate(Base64.getDecoder().decode(r.certificate()));
         DeviceCredentials dc = new DeviceCredentials(dir, nf, priv, c, r.refreshToken(), r.user());
         dc.save();

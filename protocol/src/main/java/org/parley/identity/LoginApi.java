@@ -20,8 +20,43 @@ public final class LoginApi {
 
     private LoginApi() {}
 
-    /** @param publicKey base64 X.509 SubjectPublicKeyInfo of the device's P-256 key */
-    public record LoginRequest(String user, String password, String publicKey, int clientVersion) {}
+    /**
+     * @param publicKey base64 X.509 SubjectPublicKeyInfo of the device's P-256 key
+     * @param proof     base64 SHA256withECDSA signature by that key over {@link #proofMessage}: proves the
+     *                  caller holds the private key, so nobody can enrol (and take over) another device's key
+     */
+    public record LoginRequest(String user, String password, String publicKey, int clientVersion, String proof) {}
+
+    /** The bytes a device signs to prove possession of its key at login. */
+    public static byte[] proofMessage(String network, String user, String publicKeyBase64) {
+        return ("parley-login-proof-v1\n" + network + "\n" + user + "\n" + publicKeyBase64)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Signs the proof of possession. */
+    public static String proof(java.security.PrivateKey key, String network, String user, String publicKeyBase64) {
+        try {
+            java.security.Signature s = java.security.Signature.getInstance("SHA256withECDSA");
+            s.initSign(key);
+            s.update(proofMessage(network, user, publicKeyBase64));
+            return java.util.Base64.getEncoder().encodeToString(s.sign());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot sign the login proof: " + e.getMessage(), e);
+        }
+    }
+
+    /** Checks a proof of possession; false for any malformed or wrong signature. */
+    public static boolean verifyProof(java.security.PublicKey key, String network, String user, String publicKeyBase64,
+                                      String proof) {
+        try {
+            java.security.Signature s = java.security.Signature.getInstance("SHA256withECDSA");
+            s.initVerify(key);
+            s.update(proofMessage(network, user, publicKeyBase64));
+            return s.verify(java.util.Base64.getDecoder().decode(proof));
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+            return false;
+        }
+    }
 
     public record RenewRequest(String deviceId, String refreshToken) {}
 

@@ -10,7 +10,6 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.security.PublicKey;
 import java.time.Duration;
 import java.util.Base64;
 import javax.net.ssl.SSLContext;
@@ -35,10 +34,12 @@ public final class LoginClient {
         }
     }
 
-    public LoginApi.CertificateResponse login(String user, String password, PublicKey deviceKey, int clientVersion)
-            throws LoginException {
-        return post(LoginApi.LOGIN, new LoginApi.LoginRequest(user, password,
-                Base64.getEncoder().encodeToString(deviceKey.getEncoded()), clientVersion));
+    /** Logs in with a password for the device key pair (the private key signs the proof of possession). */
+    public LoginApi.CertificateResponse login(String user, String password, java.security.KeyPair device,
+                                              int clientVersion) throws LoginException {
+        String pk = Base64.getEncoder().encodeToString(device.getPublic().getEncoded());
+        return post(LoginApi.LOGIN, new LoginApi.LoginRequest(user, password, pk, clientVersion,
+                LoginApi.proof(device.getPrivate(), network.name(), user, pk)));
     }
 
     public LoginApi.CertificateResponse renew(String deviceId, String refreshToken) throws LoginException {
