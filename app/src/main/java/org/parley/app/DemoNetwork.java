@@ -39,7 +39,8 @@ public final class DemoNetwork implements AutoCloseable {
     private final Map<String, LocalApi> apis = new LinkedHashMap<>();
     private final boolean directSessions;
 
-    private DemoNetwork(Path dir, List<String> users, boolean directSessions, Duration certLifetime) throws Exception {
+    private DemoNetwork(Path dir, List<String> users, boolean directSessions, Duration certLifetime, int capacity)
+            throws Exception {
         this.dir = dir;
         this.directSessions = directSessions;
         data = LoginServerData.init(dir.resolve("login"), "demo", new HostPort("127.0.0.1", 0));
@@ -55,7 +56,8 @@ public final class DemoNetwork implements AutoCloseable {
             Files.createDirectories(snDir);
             DeviceCredentials.initNetwork(snDir, data.networkFilePath());
             DeviceCredentials snCreds = DeviceCredentials.enroll(snDir, "sn1", snPassword, new LoginClient(data.networkFile()));
-            sn = Supernode.start(snCreds, SupernodeConfig.defaults(new HostPort("127.0.0.1", 0)), new SimpleMeterRegistry());
+            sn = Supernode.start(snCreds, SupernodeConfig.defaults(new HostPort("127.0.0.1", 0)).withCapacity(capacity),
+                    new SimpleMeterRegistry());
             data.addSeed(HostPort.of(sn.address()));
             for (String u : users) {
                 String pw = "demo-" + Keys.randomToken(6);
@@ -83,7 +85,17 @@ public final class DemoNetwork implements AutoCloseable {
 
     public static DemoNetwork start(Path dir, List<String> users, boolean directSessions, Duration certLifetime)
             throws Exception {
-        DemoNetwork n = new DemoNetwork(dir, users, directSessions, certLifetime);
+        return start(dir, users, directSessions, certLifetime, 10_000, true);
+    }
+
+    /**
+     * @param capacity    the supernode's client capacity
+     * @param startAll    whether to start every user's daemon now (else call {@link #startClient})
+     */
+    public static DemoNetwork start(Path dir, List<String> users, boolean directSessions, Duration certLifetime,
+                                    int capacity, boolean startAll) throws Exception {
+        DemoNetwork n = new DemoNetwork(dir, users, directSessions, certLifetime, capacity);
+        if (!startAll) return n;
         try {
             for (String u : users) n.startClient(u);
         } catch (Exception e) {

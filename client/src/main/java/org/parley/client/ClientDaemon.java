@@ -366,7 +366,7 @@ public final class ClientDaemon implements AutoCloseable {
             }
             if (!running) return;
             long delay = Math.max(backoff.next().toMillis(), Math.min(retryAfter, 60_000));
-            linkState = supernode == null ? "connecting" : linkState;
+            if (retryAfter == 0 && supernode == null) linkState = "connecting";
             synchronized (linkSignal) {
                 try {
                     linkSignal.wait(delay);
