@@ -187,17 +187,23 @@ public final class QuicNode implements AutoCloseable {
      * is open, or exceptionally with a one-line IOException.
      */
     public CompletableFuture<Connection> dial(InetSocketAddress remote, Role requiredRole, ConnectionHandler handler) {
+        return dial(remote, requiredRole, handler, options.handshakeTimeout());
+    }
+
+    /** As {@link #dial(InetSocketAddress, Role, ConnectionHandler)} with its own handshake timeout. */
+    public CompletableFuture<Connection> dial(InetSocketAddress remote, Role requiredRole, ConnectionHandler handler,
+                                              Duration timeout) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return dialBlocking(remote, requiredRole, handler);
+                return dialBlocking(remote, requiredRole, handler, timeout);
             } catch (IOException e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
         }, DIALERS);
     }
 
-    private Connection dialBlocking(InetSocketAddress remote, Role requiredRole, ConnectionHandler handler)
-            throws IOException {
+    private Connection dialBlocking(InetSocketAddress remote, Role requiredRole, ConnectionHandler handler,
+                                    Duration handshakeTimeout) throws IOException {
         Channel dg = null;
         try {
             QuicSslContext ssl = QuicSslContextBuilder.forClient()
@@ -209,7 +215,7 @@ public final class QuicNode implements AutoCloseable {
                     .option(UnixChannelOption.SO_REUSEPORT, true)
                     .handler(codec).bind(new InetSocketAddress(local.getAddress(), local.getPort())).sync().channel();
             dg.connect(remote).sync();
-            long timeout = options.handshakeTimeout().toMillis();
+            long timeout = handshakeTimeout.toMillis();
             QuicChannel qc = QuicChannel.newBootstrap(dg)
                     .attr(DIAL, new DialContext(handler, dg))
                     .handler(connectionInitializer(handler))
@@ -225,7 +231,7 @@ public final class QuicNode implements AutoCloseable {
             return c;
         } catch (TimeoutException e) {
             if (dg != null) dg.close();
-            throw new IOException("no QUIC answer from " + hp(remote) + " within " + options.handshakeTimeout().toMillis() + " ms");
+            throw new IOException("no QUIC answer from " + hp(remote) + " within " + handshakeTimeout.toMillis() + " ms");
         } catch (InterruptedException e) {
             if (dg != null) dg.close();
             Thread.currentThread().interrupt();
