@@ -242,11 +242,7 @@ public final class Main {
 
             @Override
             public Integer call() {
-                try (LoginServerData d = LoginServerData.open(data)) {
-                    if (!d.accounts().setDisabled(user, true)) throw new UserError("no account '" + user + "'");
-                    System.out.println("disabled '" + user + "'");
-                }
-                return 0;
+                return setDisabled(data, user, true);
             }
         }
 
@@ -257,13 +253,17 @@ public final class Main {
 
             @Override
             public Integer call() {
-                try (LoginServerData d = LoginServerData.open(data)) {
-                    if (!d.accounts().setDisabled(user, false)) throw new UserError("no account '" + user + "'");
-                    System.out.println("enabled '" + user + "'");
-                }
-                return 0;
+                return setDisabled(data, user, false);
             }
         }
+    }
+
+    static int setDisabled(Path data, String user, boolean disabled) {
+        try (LoginServerData d = LoginServerData.open(data)) {
+            if (!d.accounts().setDisabled(user, disabled)) throw new UserError("no account '" + user + "'");
+            System.out.println((disabled ? "disabled '" : "enabled '") + user + "'");
+        }
+        return 0;
     }
 
     // ------------------------------------------------------------------ supernode

@@ -124,7 +124,7 @@ public final class ClientDaemon implements AutoCloseable {
     private volatile boolean running = true;
     private volatile String presence = "online";
     private volatile String renewalProblem;
-    private long nextRenewalAttempt;
+    private volatile long nextRenewalAttempt;
 
     // peers (worker thread only unless concurrent)
     private final Map<String, Connection> sessions = new ConcurrentHashMap<>();
@@ -825,16 +825,18 @@ public final class ClientDaemon implements AutoCloseable {
     private void renewIfDue() {
         long now = clock.millis();
         if (now < credentials.renewAt().toEpochMilli() || now < nextRenewalAttempt) return;
-        nextRenewalAttempt = now + 30_000;
+        nextRenewalAttempt = Long.MAX_VALUE; // one renewal at a time
         Thread.ofVirtual().start(() -> {
             try {
                 var cert = credentials.renew(new LoginClient(network));
                 identity.update(credentials.privateKey(), cert);
                 renewalProblem = null;
+                nextRenewalAttempt = 0;
                 log.info("{} renewed its certificate, valid until {}", me, cert.getNotAfter().toInstant());
                 Connection sn = supernode;
                 if (sn != null) sn.close(); // re-attach with the new certificate
             } catch (LoginException e) {
+                nextRenewalAttempt = clock.millis() + (e.transientFailure() ? 5_000 : 60_000);
                 renewalProblem = e.getMessage();
                 log.warn("certificate renewal failed ({}): {}", e.code(), e.getMessage());
             }

@@ -31,10 +31,12 @@ public final class DeviceCredentials {
     private final PrivateKey key;
     private volatile X509Certificate cert;
     private volatile String refreshToken;
+    private volatile Instant issuedAt;
     private final String user;
 
     private DeviceCredentials(Path dir, NetworkFile network, PrivateKey key, X509Certificate cert, String refreshToken,
-                              String user) {
+                              String user, Instant issuedAt) {
+        this.issuedAt = issuedAt;
         this.dir = dir;
         this.network = network;
         this.key = key;
@@ -79,7 +81,7 @@ public final class DeviceCredentials {
         }
         LoginApi.CertificateResponse r = login.login(user, password, new KeyPair(pub, priv), CLIENT_VERSION);
         X509Certificate c = Keys.certificate(Base64.getDecoder().decode(r.certificate()));
-        DeviceCredentials dc = new DeviceCredentials(dir, nf, priv, c, r.refreshToken(), r.user());
+        DeviceCredentials dc = new DeviceCredentials(dir, nf, priv, c, r.refreshToken(), r.user(), Instant.now());
         dc.save();
         return dc;
     }
@@ -92,7 +94,8 @@ public final class DeviceCredentials {
         try {
             var n = JSON.readTree(Files.readString(dir.resolve(CREDENTIAL), StandardCharsets.UTF_8));
             return new DeviceCredentials(dir, nf, Keys.readPrivateKey(dir.resolve(KEY)),
-                    Keys.readCertificate(dir.resolve(CERT)), n.path("refreshToken").asText(), n.path("user").asText());
+                    Keys.readCertificate(dir.resolve(CERT)), n.path("refreshToken").asText(), n.path("user").asText(),
+                    n.hasNonNull("issuedAt") ? Instant.parse(n.path("issuedAt").asText()) : null);
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalStateException("device credentials in " + dir + " are unreadable: log in again");
         }
@@ -105,6 +108,7 @@ public final class DeviceCredentials {
         n.put("deviceId", deviceId());
         n.put("refreshToken", refreshToken);
         n.put("expiresAt", cert.getNotAfter().toInstant().toString());
+        if (issuedAt != null) n.put("issuedAt", issuedAt.toString());
         Keys.writeSecret(dir.resolve(CREDENTIAL), n.toString().getBytes(StandardCharsets.UTF_8));
     }
 
@@ -136,9 +140,14 @@ public final class DeviceCredentials {
         return cert.getNotAfter().toInstant();
     }
 
-    /** Renewal is due after two thirds of the certificate's lifetime. */
+    /**
+     * Renewal is due after two thirds of the certificate's lifetime, counted from when this device
+     * received it (the login server backdates notBefore to absorb clock skew).
+     */
     public Instant renewAt() {
         Instant nb = cert.getNotBefore().toInstant();
+        Instant received = issuedAt;
+        if (received != null && received.isAfter(nb) && received.isBefore(cert.getNotAfter().toInstant())) nb = received;
         Instant na = cert.getNotAfter().toInstant();
         long life = na.toEpochMilli() - nb.toEpochMilli();
         return nb.plusMillis(life * 2 / 3);
@@ -152,6 +161,7 @@ public final class DeviceCredentials {
             throw new LoginException("server_error", "login server renewed a certificate for another key");
         }
         this.cert = c;
+        this.issuedAt = Instant.now();
         if (r.refreshToken() != null && !r.refreshToken().isBlank()) this.refreshToken = r.refreshToken();
         save();
         return c;
