@@ -629,8 +629,11 @@ public final class ClientDaemon implements AutoCloseable {
                 c.send(frame);
                 sent = true;
             }
+            // A resend also goes through the supernode: a direct session can look open for up to the
+            // idle timeout after its peer died, and the receiver drops duplicates by id.
+            boolean resend = last != null;
             for (DeviceRecord d : devices) {
-                if (direct.containsKey(d.deviceId())) continue;
+                if (direct.containsKey(d.deviceId()) && !resend) continue;
                 DeviceCertificate cert = knownDevices.get(d.deviceId());
                 if (cert == null) continue;
                 sent |= routeTo(cert, frame);
