@@ -422,8 +422,14 @@ public final class Main {
 
             @Override
             public Integer call() throws Exception {
+                String body = String.join(" ", text);
+                int bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                if (bytes > org.parley.protocol.Limits.MAX_TEXT_BYTES) {
+                    throw new UserError("message is " + bytes + " bytes; the limit is "
+                            + org.parley.protocol.Limits.MAX_TEXT_BYTES + " bytes (UTF-8)");
+                }
                 DaemonClient dc = DaemonClient.connect(home(spec));
-                JsonNode m = dc.post("/api/v1/messages", Map.of("to", to, "text", String.join(" ", text)));
+                JsonNode m = dc.post("/api/v1/messages", Map.of("to", to, "text", body));
                 System.out.println("message " + m.path("id").asText() + " to " + to + ": " + m.path("state").asText()
                         + " (stored; delivery continues in the daemon)");
                 return 0;

@@ -195,8 +195,13 @@ class CliBadInputTest {
     class WithRunningLoginServer {
         LoginFixture login;
 
+        Level serviceLevel;
+
         @BeforeEach
         void start() {
+            // the in-process server's own log (e.g. "account alice is locked") belongs to another process in real use
+            serviceLevel = CliTestSupport.level("org.parley.login.LoginService");
+            CliTestSupport.level("org.parley.login.LoginService", Level.ERROR);
             login = LoginFixture.start(tmp.resolve("login"));
             login.add("alice", Role.USER, PW);
             login.add("carol", Role.USER, PW);
@@ -206,6 +211,7 @@ class CliBadInputTest {
         @AfterEach
         void stop() {
             login.close();
+            CliTestSupport.level("org.parley.login.LoginService", serviceLevel);
         }
 
         private Path home(String name) {
@@ -340,6 +346,59 @@ class CliBadInputTest {
         }
     }
 
+    @Test
+    void clientRunOnUdpPortInUse() throws Exception {
+        Path h = tmp.resolve("h");
+        try (LoginFixture login = LoginFixture.start(tmp.resolve("login"))) {
+            login.add("alice", Role.USER, PW);
+            assertThat(run("", "client", "--home", h.toString(), "init", "--network", login.networkFile().toString()).code()).isZero();
+            assertThat(run(PW + "\n", "client", "--home", h.toString(), "login", "--user", "alice").code()).isZero();
+            try (DatagramSocket held = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                Result r = runBlocking("client", "--home", h.toString(), "run", "--listen", "127.0.0.1:" + held.getLocalPort());
+                assertOneLineError(r, 1, "address already in use", String.valueOf(held.getLocalPort()));
+            }
+            assertThat(h.resolve("api.json")).doesNotExist();
+        }
+    }
+
+    /** Open file descriptors of this JVM that point at {@code file} (Linux /proc). */
+    private static long openDescriptors(Path file) throws IOException {
+        Path fds = Path.of("/proc/self/fd");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(fds), "needs /proc");
+        if (!Files.exists(file)) return 0; // never opened at all
+        Path target = file.toRealPath();
+        long n = 0;
+        try (var l = Files.list(fds)) {
+            for (Path fd : (Iterable<Path>) l::iterator) {
+                try {
+                    if (Files.readSymbolicLink(fd).equals(target)) n++;
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void failedClientStartReleasesTheMessageStore() throws Exception {
+        // ClientDaemon's constructor opens messages.db before binding the QUIC port; when the bind fails the
+        // store must be closed again (a long-lived embedder such as DemoNetwork would leak it otherwise).
+        Path h = tmp.resolve("h");
+        try (LoginFixture login = LoginFixture.start(tmp.resolve("login"))) {
+            login.add("alice", Role.USER, PW);
+            assertThat(run("", "client", "--home", h.toString(), "init", "--network", login.networkFile().toString()).code()).isZero();
+            assertThat(run(PW + "\n", "client", "--home", h.toString(), "login", "--user", "alice").code()).isZero();
+            try (DatagramSocket held = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                for (int i = 0; i < 3; i++) {
+                    Result r = runBlocking("client", "--home", h.toString(), "run", "--listen", "127.0.0.1:" + held.getLocalPort());
+                    assertThat(r.code()).isEqualTo(1);
+                }
+            }
+            assertThat(openDescriptors(h.resolve("messages.db"))).as("open descriptors of messages.db after failed starts").isZero();
+        }
+    }
+
     /** Runs a command that blocks forever on success: it must fail within 60 s. */
     private static Result runBlocking(String... args) {
         try {
@@ -415,6 +474,13 @@ class CliBadInputTest {
             assertOneLineError(r, 1, "16385", "16384");
             assertThat(net.client("alice").store().history("bob", 100))
                     .noneMatch(m -> m.text().length() > 16384);
+        }
+
+        @Test
+        void sendFarBeyondTheLimitStillNamesTheLimit() {
+            // larger than the local API's 64 KiB request limit, e.g. a pasted file
+            Result r = client("send", "--to", "bob", "c".repeat(100_000));
+            assertOneLineError(r, 1, "16384");
         }
 
         @Test

@@ -217,6 +217,14 @@ final class CliTestSupport {
         root().setLevel(l);
     }
 
+    static Level level(String logger) {
+        return ((Logger) LoggerFactory.getLogger(logger)).getLevel();
+    }
+
+    static void level(String logger, Level l) {
+        ((Logger) LoggerFactory.getLogger(logger)).setLevel(l);
+    }
+
     /**
      * Switches logback to the program's own configuration (src/main/resources/logback.xml: WARN, Javalin
      * silent, no stack traces), so that in-process commands log what the installed program would log.

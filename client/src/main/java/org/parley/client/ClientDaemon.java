@@ -164,7 +164,14 @@ public final class ClientDaemon implements AutoCloseable {
             this.myDevice = credentials.deviceId();
             ensureValidCertificate();
             this.identity = new TlsIdentity(credentials.privateKey(), credentials.certificate());
-            this.store = new SqliteMessageStore(home.resolve("messages.db"));
+            // bind first: a taken port must not leave the store open
+            this.node = QuicNode.bind(config.listen().toSocketAddress(), identity, verifier, null, peerHandler, options, registry);
+            try {
+                this.store = new SqliteMessageStore(home.resolve("messages.db"));
+            } catch (RuntimeException e) {
+                node.close();
+                throw e;
+            }
             this.hlc = new HybridClock(clock);
             hlc.observe(store.maxHlc());
             this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -172,7 +179,6 @@ public final class ClientDaemon implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            this.node = QuicNode.bind(config.listen().toSocketAddress(), identity, verifier, null, peerHandler, options, registry);
         } catch (IOException | RuntimeException e) {
             lock.release();
             lockChannel.close();

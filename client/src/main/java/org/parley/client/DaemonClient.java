@@ -89,6 +89,10 @@ public final class DaemonClient {
         try {
             n = JSON.readTree(r.body());
         } catch (IOException e) {
+            if (r.statusCode() == 413) {
+                throw new DaemonException(413, "request too large: a message may have at most "
+                        + org.parley.protocol.Limits.MAX_TEXT_BYTES + " bytes of text");
+            }
             throw new DaemonException(r.statusCode(), "the client daemon sent a malformed answer (HTTP " + r.statusCode() + ")");
         }
         if (r.statusCode() >= 300) {

@@ -56,7 +56,7 @@ public final class LocalApi implements AutoCloseable {
         Javalin app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.startupWatcherEnabled = false;
-            cfg.http.maxRequestSize = 64 * 1024L;
+            cfg.http.maxRequestSize = 1024 * 1024L; // larger texts get a JSON 413 naming the limit
         });
         app.before("/api/*", ctx -> {
             String h = ctx.header("Authorization");
