@@ -353,6 +353,7 @@ public final class Main {
             @Override
             public Integer call() throws IOException {
                 Path home = home(spec);
+                NetworkFile.load(network); // validate before creating anything
                 Files.createDirectories(home);
                 NetworkFile nf = DeviceCredentials.initNetwork(home, network);
                 System.out.println("device folder " + home + " joined network '" + nf.name() + "'; next: parley client --home " + home + " login --user NAME");
