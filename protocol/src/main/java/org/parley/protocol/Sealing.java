@@ -58,7 +58,33 @@ public final class Sealing {
         return (from + ">" + to).getBytes(StandardCharsets.US_ASCII);
     }
 
+    /**
+     * Derived keys by (my device, peer device, peer key): ECDH on P-256 costs about a millisecond, and
+     * both keys are static for a certificate's lifetime, so each pair is derived once. Bounded LRU.
+     */
+    private static final int CACHE_SIZE = 4096;
+    private static final java.util.Map<String, SecretKeySpec> CACHE = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, SecretKeySpec> e) {
+                    return size() > CACHE_SIZE;
+                }
+            });
+
     private static SecretKeySpec key(PrivateKey mine, PublicKey peer, String a, String b) throws GeneralSecurityException {
+        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+        md.update((a + "|" + b + "|").getBytes(StandardCharsets.US_ASCII));
+        md.update(peer.getEncoded());
+        md.update(mine.getEncoded());
+        String cacheKey = java.util.HexFormat.of().formatHex(md.digest());
+        SecretKeySpec cached = CACHE.get(cacheKey);
+        if (cached != null) return cached;
+        SecretKeySpec k = derive(mine, peer, a, b);
+        CACHE.put(cacheKey, k);
+        return k;
+    }
+
+    private static SecretKeySpec derive(PrivateKey mine, PublicKey peer, String a, String b) throws GeneralSecurityException {
         KeyAgreement ka = KeyAgreement.getInstance("ECDH");
         ka.init(mine);
         ka.doPhase(peer, true);
