@@ -771,7 +771,7 @@ public final class ClientDaemon implements AutoCloseable {
     private void onDeliver(Frame.Deliver d) {
         DeviceCertificate from;
         try {
-            from = verifier.verify(d.fromCertificate());
+            from = verifiedCertificate(d.fromCertificate());
         } catch (CertificateRejectedException e) {
             log.info("dropping routed payload with bad sender certificate: {}", e.getMessage());
             return;
@@ -799,6 +799,19 @@ public final class ClientDaemon implements AutoCloseable {
             }
             default -> log.debug("ignoring routed {}", inner.getClass().getSimpleName());
         }
+    }
+
+    /** Certificates already verified, by SHA-256 of their DER; expiry is re-checked on every use. */
+    private final Map<String, DeviceCertificate> verifiedCertificates = new ConcurrentHashMap<>();
+
+    private DeviceCertificate verifiedCertificate(byte[] der) throws CertificateRejectedException {
+        String key = HexFormat.of().formatHex(Keys.sha256(der));
+        DeviceCertificate c = verifiedCertificates.get(key);
+        if (c != null && c.notAfter().toEpochMilli() > clock.millis()) return c;
+        c = verifier.verify(der);
+        if (verifiedCertificates.size() > 4096) verifiedCertificates.clear();
+        verifiedCertificates.put(key, c);
+        return c;
     }
 
     private void receive(Frame.ChatMessage m, DeviceCertificate from, Connection direct) {
