@@ -606,7 +606,7 @@ public final class ClientDaemon implements AutoCloseable {
         List<DeviceRecord> out = new ArrayList<>();
         for (DeviceRecord r : records) {
             try {
-                DeviceCertificate c = verifier.verify(r.certificate());
+                DeviceCertificate c = verifiedCertificate(r.certificate());
                 if (!c.user().equals(user) || !c.deviceId().equals(r.deviceId())) continue;
                 knownDevices.put(c.deviceId(), c);
                 out.add(r);
