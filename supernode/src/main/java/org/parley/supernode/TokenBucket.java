@@ -16,7 +16,7 @@ public final class TokenBucket {
 
     public synchronized boolean tryTake(long nowNanos) {
         double elapsed = Math.max(0, nowNanos - lastNanos) / 1e9;
-        lastNanos = nowNanos;
+        lastNanos = Math.max(lastNanos, nowNanos);
         tokens = Math.min(burst, tokens + elapsed * rate);
         if (tokens >= 1) {
             tokens -= 1;
