@@ -1,0 +1,226 @@
+package org.parley.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Benchmark program. Usage:
+ *
+ * <pre>
+ * bench/run.sh [attach|route|e2e|baseline-xmpp|all] [--clients N] [--seconds S]
+ *              [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
+ * </pre>
+ */
+public final class Bench {
+    private Bench() {}
+
+    static final List<String> SCENARIOS = List.of("attach", "route", "e2e", "baseline-xmpp", "all");
+
+    /** Command line options. */
+    record Options(String scenario, int clients, int seconds, List<Integer> pairs, int concurrency, int users,
+                   int warmupSeconds, int benchThreads) {
+        String pairsList() {
+            return pairs.toString();
+        }
+
+        static Options parse(String[] args) {
+            String scenario = "all";
+            int clients = 1000;
+            int seconds = 10;
+            List<Integer> pairs = List.of(1, 10, 100);
+            int concurrency = 32;
+            int users = 10;
+            int warmup = -1;
+            int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+            boolean scenarioSeen = false;
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--clients" -> clients = intArg(args, ++i, a, 2, 100_000);
+                    case "--seconds" -> seconds = intArg(args, ++i, a, 1, 3600);
+                    case "--concurrency" -> concurrency = intArg(args, ++i, a, 1, 10_000);
+                    case "--users" -> users = intArg(args, ++i, a, 2, 200);
+                    case "--warmup" -> warmup = intArg(args, ++i, a, 0, 600);
+                    case "--bench-threads" -> threads = intArg(args, ++i, a, 1, 64);
+                    case "--pairs" -> {
+                        if (++i >= args.length) throw new IllegalArgumentException("--pairs needs a value like 1,10,100");
+                        List<Integer> l = new ArrayList<>();
+                        for (String p : args[i].split(",")) {
+                            try {
+                                int v = Integer.parseInt(p.trim());
+                                if (v < 1 || v > 10_000) throw new NumberFormatException();
+                                l.add(v);
+                            } catch (NumberFormatException e) {
+                                throw new IllegalArgumentException("--pairs: '" + p + "' is not a number from 1 to 10000");
+                            }
+                        }
+                        pairs = List.copyOf(l);
+                    }
+                    case "-h", "--help" -> throw new HelpRequested();
+                    default -> {
+                        if (a.startsWith("-") || scenarioSeen || !SCENARIOS.contains(a)) {
+                            throw new IllegalArgumentException("unknown argument '" + a + "'");
+                        }
+                        scenario = a;
+                        scenarioSeen = true;
+                    }
+                }
+            }
+            if (warmup < 0) warmup = Math.max(1, Math.min(3, seconds / 3));
+            return new Options(scenario, clients, seconds, pairs, concurrency, users, warmup, threads);
+        }
+
+        private static int intArg(String[] args, int i, String name, int min, int max) {
+            if (i >= args.length) throw new IllegalArgumentException(name + " needs a number");
+            try {
+                int v = Integer.parseInt(args[i]);
+                if (v < min || v > max) throw new NumberFormatException();
+                return v;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(name + ": '" + args[i] + "' is not a number from " + min + " to " + max);
+            }
+        }
+    }
+
+    static final class HelpRequested extends RuntimeException {
+        HelpRequested() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** What the scenarios share. */
+    record Context(Options options, Results results, Cleanup cleanup, Path tmp) {}
+
+    static final String USAGE = """
+            usage: bench/run.sh [attach|route|e2e|baseline-xmpp|all] [--clients N] [--seconds S]
+                                [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
+              attach         N bench clients attach to a supernode in its own JVM: attaches/s, latency, heap per client
+              route          sealed round trips between attached clients through the supernode, per concurrency level
+              e2e            real client daemons: send -> delivered acknowledgement, direct and relayed
+              baseline-xmpp  the route round trip through a private ejabberd, with ratios to Parley (runs 'route' first)
+              all            all of the above (default)
+              --clients N      bench clients for attach/route (default 1000)
+              --seconds S      measured seconds per level (default 10)
+              --pairs LIST     round trips in flight for route and baseline-xmpp (default 1,10,100)
+              --concurrency C  attaches in flight (default 32)
+              --users U        client daemons for e2e, even (default 10)
+              --warmup W       unmeasured seconds before each level (default min(3, S/3))
+              --bench-threads  event loop threads of the bench clients (default: number of cores)
+            results: tables on standard output, JSON lines appended to bench/target/results.jsonl
+            """;
+
+    public static void main(String[] args) {
+        int rc;
+        try {
+            rc = run(args);
+        } catch (HelpRequested h) {
+            System.out.print(USAGE);
+            rc = 0;
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: " + e.getMessage());
+            System.err.print(USAGE);
+            rc = 2;
+        }
+        System.out.flush();
+        System.exit(rc);
+    }
+
+    static int run(String[] args) {
+        Options o = Options.parse(args);
+        String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path resultsFile = Path.of(System.getProperty("bench.results", "bench/target/results.jsonl"));
+        String leftovers = System.getProperty("bench.leftovers");
+        Cleanup cleanup = new Cleanup(leftovers == null ? null : Path.of(leftovers));
+        Results results = new Results(resultsFile, runId);
+        try {
+            Path tmp = Files.createTempDirectory("parley-bench-");
+            cleanup.folder(tmp);
+            Context ctx = new Context(o, results, cleanup, tmp);
+            environment(ctx);
+            String s = o.scenario();
+            List<RouteScenario.LevelResult> route = null;
+            boolean xmppSkipped = s.equals("baseline-xmpp") && XmppServer.unavailableReason() != null;
+            if (s.equals("attach") || s.equals("route") || s.equals("all") || (s.equals("baseline-xmpp") && !xmppSkipped)) {
+                boolean measureAttach = s.equals("attach") || s.equals("all");
+                boolean doRoute = !s.equals("attach");
+                Path dir = Files.createDirectories(tmp.resolve("network"));
+                try (BenchNetwork net = BenchNetwork.start(dir, o.clients() + 10, cleanup)) {
+                    try (Fleet fleet = AttachScenario.run(ctx, net, measureAttach)) {
+                        if (doRoute) route = RouteScenario.run(ctx, net, fleet.attachedClients());
+                    }
+                    if (!net.alive()) System.out.println("warning: the supernode process exited during the run");
+                }
+            }
+            if (s.equals("baseline-xmpp") || s.equals("all")) XmppBaseline.run(ctx, route);
+            if (s.equals("e2e") || s.equals("all")) E2eScenario.run(ctx);
+            System.out.println("\nresults appended to " + resultsFile.toAbsolutePath() + " (run " + runId + ")");
+            return 0;
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (Exception | Error e) {
+            System.err.println("bench: failed: " + e);
+            e.printStackTrace(System.err);
+            return 1;
+        } finally {
+            cleanup.runAll();
+        }
+    }
+
+    private static void environment(Context ctx) {
+        Options o = ctx.options();
+        String cpu = "unknown";
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (l.startsWith("model name")) {
+                    cpu = l.substring(l.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        String os = System.getProperty("os.name") + " " + System.getProperty("os.version");
+        try {
+            for (String l : Files.readAllLines(Path.of("/etc/os-release"))) {
+                if (l.startsWith("PRETTY_NAME=")) os = l.substring(12).replace("\"", "") + ", kernel " + System.getProperty("os.version");
+            }
+        } catch (Exception ignored) {
+            // keep os.name
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        long memMb = -1;
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (l.startsWith("MemTotal:")) memMb = Long.parseLong(l.replaceAll("\\D", "")) / 1024;
+            }
+        } catch (Exception ignored) {
+            // unknown
+        }
+        String jdk = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
+        System.out.printf(Locale.ROOT, "Parley benchmark run %s: scenario %s, %d cores (%s), %,d MB RAM, %s, %s%n",
+                ctx.results().runId(), o.scenario(), cores, cpu, memMb, os, jdk);
+        System.out.printf(Locale.ROOT, "load average (1 min) at start: %.2f (the machine may be shared: see loadavg_1m in the JSON lines)%n",
+                Probe.loadAverage());
+        System.out.printf(Locale.ROOT, "options: clients %d, seconds %d (+%d warm-up), pairs %s, attach concurrency %d, e2e users %d, bench event loop threads %d%n",
+                o.clients(), o.seconds(), o.warmupSeconds(), o.pairs(), o.concurrency(), o.users(), o.benchThreads());
+        ObjectNode j = ctx.results().line("env", o.scenario());
+        j.put("cores", cores);
+        j.put("cpu", cpu);
+        j.put("mem_mb", memMb);
+        j.put("os", os);
+        j.put("jdk", jdk);
+        j.put("clients", o.clients());
+        j.put("seconds", o.seconds());
+        j.put("warmup_s", o.warmupSeconds());
+        j.put("pairs", o.pairs().toString());
+        j.put("concurrency", o.concurrency());
+        j.put("users", o.users());
+        ctx.results().write(j);
+    }
+}
