@@ -303,12 +303,14 @@ public final class Main {
             @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:7700", description = "UDP address (default: ${DEFAULT-VALUE})") String listen;
             @Option(names = "--capacity", defaultValue = "10000", paramLabel = "N", description = "most attached clients (default: ${DEFAULT-VALUE})") int capacity;
             @Option(names = "--metrics", paramLabel = "HOST:PORT", description = "serve Prometheus metrics over HTTP here") String metrics;
+            @Option(names = "--route-rate", defaultValue = "500", paramLabel = "N", description = "routed frames per second per client (default: ${DEFAULT-VALUE}, burst 2x)") int routeRate;
 
             @Override
             public Integer call() throws Exception {
                 Cli.logLevel(Level.INFO);
                 DeviceCredentials c = DeviceCredentials.load(data);
-                SupernodeConfig cfg = SupernodeConfig.defaults(Cli.hostPort(listen, "--listen")).withCapacity(capacity);
+                SupernodeConfig d = SupernodeConfig.defaults(Cli.hostPort(listen, "--listen")).withCapacity(capacity);
+                SupernodeConfig cfg = new SupernodeConfig(d.listen(), d.capacity(), d.keepalive(), routeRate, d.metrics());
                 if (metrics != null) cfg = cfg.withMetrics(Cli.hostPort(metrics, "--metrics"));
                 Supernode s = Supernode.start(c, cfg, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
                 System.out.println("supernode " + c.user() + " listening on UDP " + HostPort.of(s.address())

@@ -418,7 +418,8 @@ public final class ClientDaemon implements AutoCloseable {
         Thread.ofVirtual().start(() -> {
             while (running && c.isOpen()) {
                 try {
-                    Thread.sleep(keepalive);
+                    // jitter so that clients attached at the same moment do not all ping at once
+                    Thread.sleep(keepalive - keepalive / 10 + random.nextLong(keepalive / 5 + 1));
                 } catch (InterruptedException e) {
                     return;
                 }

@@ -46,16 +46,35 @@ public final class CertificateVerifier {
         return verify(x);
     }
 
+    /**
+     * Certificates whose CA signature and fields already checked out, by SHA-256 of their DER: the
+     * Ed25519 check costs about a millisecond and every handshake and routed frame needs it. Dates are
+     * still checked against the clock on every call. Bounded; cleared when full.
+     */
+    private final java.util.Map<String, DeviceCertificate> checked = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int CACHE_LIMIT = 16_384;
+
     public DeviceCertificate verify(X509Certificate x) throws CertificateRejectedException {
+        String fingerprint;
         try {
-            x.verify(caKey);
-        } catch (Exception e) {
-            throw new CertificateRejectedException(CertificateRejectedException.Reason.FOREIGN_CA,
-                    "certificate was not issued by the CA of network '" + network + "'");
+            fingerprint = java.util.HexFormat.of().formatHex(Keys.sha256(x.getEncoded()));
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.MALFORMED,
+                    "certificate cannot be encoded");
         }
+        DeviceCertificate known = checked.get(fingerprint);
+        if (known != null) {
+            checkDates(known.notBefore(), known.notAfter());
+            return known;
+        }
+        DeviceCertificate c = verifyUncached(x);
+        if (checked.size() >= CACHE_LIMIT) checked.clear();
+        checked.put(fingerprint, c);
+        return c;
+    }
+
+    private void checkDates(Instant nb, Instant na) throws CertificateRejectedException {
         Instant now = clock.instant();
-        Instant nb = x.getNotBefore().toInstant();
-        Instant na = x.getNotAfter().toInstant();
         if (now.isBefore(nb.minusSeconds(300))) {
             throw new CertificateRejectedException(CertificateRejectedException.Reason.NOT_YET_VALID,
                     "certificate is not valid before " + nb);
@@ -64,6 +83,18 @@ public final class CertificateVerifier {
             throw new CertificateRejectedException(CertificateRejectedException.Reason.EXPIRED,
                     "certificate expired at " + na);
         }
+    }
+
+    private DeviceCertificate verifyUncached(X509Certificate x) throws CertificateRejectedException {
+        try {
+            x.verify(caKey);
+        } catch (Exception e) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.FOREIGN_CA,
+                    "certificate was not issued by the CA of network '" + network + "'");
+        }
+        Instant nb = x.getNotBefore().toInstant();
+        Instant na = x.getNotAfter().toInstant();
+        checkDates(nb, na);
         X500Name subject = X500Name.getInstance(x.getSubjectX500Principal().getEncoded());
         String o = rdn(subject, BCStyle.O);
         String cn = rdn(subject, BCStyle.CN);

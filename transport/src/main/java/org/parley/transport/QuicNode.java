@@ -116,6 +116,7 @@ public final class QuicNode implements AutoCloseable {
             GarbageFilter filter = new GarbageFilter(garbage);
             this.server = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
                     .option(UnixChannelOption.SO_REUSEPORT, true)
+                    .option(io.netty.channel.ChannelOption.SO_RCVBUF, 4 * 1024 * 1024)
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -138,14 +139,22 @@ public final class QuicNode implements AutoCloseable {
     public static QuicNode bind(InetSocketAddress address, TlsIdentity identity, CertificateVerifier verifier,
                                 Role inboundRole, ConnectionHandler inbound, Options options, MeterRegistry registry)
             throws IOException {
+        // SO_REUSEPORT would silently share a port already used by another socket of this user, and for
+        // port 0 the kernel may even pick such a port. So the port is chosen (or checked) by a plain socket
+        // without SO_REUSEPORT first, and the node then binds that exact port.
         if (address.getPort() != 0) {
-            // SO_REUSEPORT would silently share a port already used by another process: probe without it first.
             try (DatagramSocket probe = new DatagramSocket(null)) {
                 probe.setReuseAddress(false);
                 probe.bind(address);
             } catch (IOException e) {
                 throw new BindException("cannot listen on UDP " + address.getHostString() + ":" + address.getPort()
                         + ": address already in use");
+            }
+        } else {
+            try (DatagramSocket probe = new DatagramSocket(null)) {
+                probe.setReuseAddress(false);
+                probe.bind(address);
+                address = new InetSocketAddress(address.getAddress(), probe.getLocalPort());
             }
         }
         return new QuicNode(identity, verifier, inboundRole, inbound, options, registry, address);
