@@ -591,16 +591,16 @@ public final class ClientDaemon implements AutoCloseable {
             request(sn, id, new Frame.Resolve(id, user)).whenCompleteAsync((f, t) -> {
                 if (t == null && f instanceof Frame.Resolved r) {
                     devicesByUser.put(user, verified(user, r.devices()));
-                    deliver(user, true);
+                    deliver(user, store.queued(user));
                 } else {
                     devicesFetched.remove(user);
                 }
             }, worker);
             // meanwhile use direct sessions we already have
-            deliver(user, false);
+            deliver(user, queued);
             return;
         }
-        deliver(user, false);
+        deliver(user, queued);
     }
 
     private List<DeviceRecord> verified(String user, List<DeviceRecord> records) {
@@ -618,8 +618,8 @@ public final class ClientDaemon implements AutoCloseable {
         return out;
     }
 
-    private void deliver(String user, boolean force) {
-        List<StoredMessage> queued = store.queued(user);
+    /** Sends the given queued messages to {@code user}'s devices. Worker thread. */
+    private void deliver(String user, List<StoredMessage> queued) {
         if (queued.isEmpty()) return;
         long now = clock.millis();
         Map<String, Connection> direct = new LinkedHashMap<>();
