@@ -13,8 +13,9 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 LAUNCHER="$ROOT/parley"
-JDK17=${JDK17:-/usr/lib/jvm/java-17-openjdk-amd64}
-JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
+# An old JDK (< 21) and the one the launcher picks; override with JDK17=... JDK25=... elsewhere.
+JDK17=${JDK17:-$(find /usr/lib/jvm -maxdepth 1 -name '*17*' -type d 2>/dev/null | sort | head -n 1)}
+JDK25=${JDK25:-$(PARLEY_PRINT_JDK=1 "$LAUNCHER")}
 NO_JDK_MSG="parley: no JDK 21 or newer found (looked at JAVA_HOME, PATH and /usr/lib/jvm); install one, e.g. 'apt-get install openjdk-21-jdk' or set JAVA_HOME"
 NO_MVN_MSG="parley: Maven 3.8+ not found on PATH; install it, e.g. 'apt-get install maven'"
 QUICK=0
@@ -225,9 +226,9 @@ public final class Main {
     }
 }
 EOF
-mkdir -p "$TMP/bin" "$TMP/work"
+mkdir -p "$TMP/bin" "$TMP/caller"
 ln -s "$P/parley" "$TMP/bin/parley"       # called through a symlink ...
-cd "$TMP/work" || exit 2                  # ... from an unrelated cwd
+cd "$TMP/caller" || exit 2                  # ... from an unrelated cwd
 RUN_ENV=(env -u JAVA_HOME PATH="$JDK17/bin:$PATH" PARLEY_JAVA_OPTS="-Dparley.test=yes -Xmx64m")
 run() { "${RUN_ENV[@]}" "$TMP/bin/parley" "$@"; }
 
@@ -237,8 +238,8 @@ err=$(cat "$TMP/err")
 expect_eq "(f) first run builds, then runs Main" "0" "$rc"
 [[ $err == *"parley: building (first run takes a minute)..."* ]] && ok "(f) build notice on stderr" || bad "(f) build notice" "$err"
 grep -qx "greeting=v1" <<<"$out" && ok "(f) dependency jar from parley-lib on the classpath" || bad "(f) greeting" "$out"
-grep -qx "cwd=$TMP/work" <<<"$out" && ok "(f) java keeps the caller's cwd" || bad "(f) cwd" "$out"
-[[ -f $TMP/work/alice ]] && ok "(f) relative path ./alice resolved against caller's cwd" || bad "(f) relative path" "$(ls "$TMP/work")"
+grep -qx "cwd=$TMP/caller" <<<"$out" && ok "(f) java keeps the caller's cwd" || bad "(f) cwd" "$out"
+[[ -f $TMP/caller/alice ]] && ok "(f) relative path ./alice resolved against caller's cwd" || bad "(f) relative path" "$(ls "$TMP/caller")"
 grep -qx "args=write|./alice|a b" <<<"$out" && ok "(f) arguments passed verbatim" || bad "(f) args" "$out"
 grep -qx "java=25" <<<"$out" && ok "(f) runs on JDK 25 although PATH java is 17" || bad "(f) java" "$out"
 grep -qx "native=true" <<<"$out" && ok "(f) --enable-native-access=ALL-UNNAMED passed" || bad "(f) native" "$out"
