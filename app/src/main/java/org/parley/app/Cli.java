@@ -11,7 +11,6 @@ import java.time.format.DateTimeParseException;
 import java.util.concurrent.CountDownLatch;
 import org.parley.identity.HostPort;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 
 /** Helpers shared by the commands. */
 final class Cli {
@@ -96,9 +95,5 @@ final class Cli {
 
     static String oneLine(String s) {
         return s == null ? "" : s.replaceAll("[\\r\\n]+", " ").trim();
-    }
-
-    static CommandLine.Help.Ansi ansi() {
-        return CommandLine.Help.Ansi.OFF;
     }
 }

@@ -47,26 +47,15 @@ public final class DemoNetwork implements AutoCloseable {
         LoginServer ls = null;
         Supernode sn = null;
         try {
-            ls = LoginServer.start(data, LoginServerConfig.defaults(data.networkFile())
-                    .withListen(new HostPort("127.0.0.1", 0)).withCertificateLifetime(certLifetime));
-            data.setLoginServerAddress(new HostPort("127.0.0.1", ls.port()));
-            String snPassword = Keys.randomToken(12);
-            data.accounts().add("sn1", Role.SUPERNODE, snPassword.toCharArray());
-            Path snDir = dir.resolve("supernode");
-            Files.createDirectories(snDir);
-            DeviceCredentials.initNetwork(snDir, data.networkFilePath());
-            DeviceCredentials snCreds = DeviceCredentials.enroll(snDir, "sn1", snPassword, new LoginClient(data.networkFile()));
+            ls = startLoopbackLogin(data, certLifetime);
+            DeviceCredentials snCreds = enrol(data, dir.resolve("supernode"), "sn1", Role.SUPERNODE, Keys.randomToken(12));
             sn = Supernode.start(snCreds, SupernodeConfig.defaults(new HostPort("127.0.0.1", 0)).withCapacity(capacity),
                     new SimpleMeterRegistry());
             data.addSeed(HostPort.of(sn.address()));
             for (String u : users) {
                 String pw = "demo-" + Keys.randomToken(6);
-                data.accounts().add(u, Role.USER, pw.toCharArray());
+                enrol(data, home(u), u, Role.USER, pw);
                 passwords.put(u, pw);
-                Path home = home(u);
-                Files.createDirectories(home);
-                DeviceCredentials.initNetwork(home, data.networkFilePath());
-                DeviceCredentials.enroll(home, u, pw, new LoginClient(data.networkFile()));
             }
         } catch (Exception e) {
             if (sn != null) sn.close();
@@ -76,6 +65,23 @@ public final class DemoNetwork implements AutoCloseable {
         }
         this.login = ls;
         this.supernode = sn;
+    }
+
+    /** Starts the login server on a free loopback port and points the network file at it. */
+    public static LoginServer startLoopbackLogin(LoginServerData data, Duration certLifetime) {
+        LoginServer ls = LoginServer.start(data, LoginServerConfig.defaults(data.networkFile())
+                .withListen(new HostPort("127.0.0.1", 0)).withCertificateLifetime(certLifetime));
+        data.setLoginServerAddress(new HostPort("127.0.0.1", ls.port()));
+        return ls;
+    }
+
+    /** Adds an account and enrols a device folder for it through the running login server. */
+    public static DeviceCredentials enrol(LoginServerData data, Path folder, String user, Role role, String password)
+            throws IOException, org.parley.identity.LoginException {
+        data.accounts().add(user, role, password.toCharArray());
+        Files.createDirectories(folder);
+        DeviceCredentials.initNetwork(folder, data.networkFilePath());
+        return DeviceCredentials.enroll(folder, user, password, new LoginClient(data.networkFile()));
     }
 
     /** Creates the network and starts every user's daemon. */

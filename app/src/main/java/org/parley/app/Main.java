@@ -8,7 +8,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -339,8 +338,6 @@ public final class Main {
     static final class ClientCmd {
         @Option(names = "--home", required = true, paramLabel = "DIR",
                 description = "this device's folder (keys, certificate, messages)") Path home;
-
-        @CommandLine.ParentCommand Main parent;
 
         static Path home(CommandLine.Model.CommandSpec spec) {
             ClientCmd c = (ClientCmd) spec.parent().userObject();

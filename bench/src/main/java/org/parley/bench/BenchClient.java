@@ -41,13 +41,13 @@ final class BenchClient implements ConnectionHandler {
     private volatile Connection conn;
     private volatile CompletableFuture<Frame.Welcome> welcome = new CompletableFuture<>();
     volatile Listener listener;
-    /** Sender certificates this client has verified (see RouteScenario.verified). */
-    final java.util.Map<String, org.parley.identity.DeviceCertificate> verifiedCertificates =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    /** This client's own verifier (and so its own cache of verified certificates), as each daemon has one. */
+    final CertificateVerifier verifier;
 
-    private BenchClient(BenchNetwork.Identity id, QuicNode node) {
+    private BenchClient(BenchNetwork.Identity id, QuicNode node, CertificateVerifier verifier) {
         this.id = id;
         this.node = node;
+        this.verifier = verifier;
     }
 
     /** Binds the client's QuicNode on a free 127.0.0.1 port. */
@@ -55,21 +55,9 @@ final class BenchClient implements ConnectionHandler {
                             MeterRegistry registry) throws IOException {
         QuicNode.Options o = new QuicNode.Options(Duration.ofSeconds(30), Duration.ofSeconds(10), group, 1);
         // inbound connections are not expected; only supernodes may dial in
-        // Not port 0: QuicNode binds with SO_REUSEPORT, and Linux then may hand out a port that another node of
-        // the same user already holds (about 2% of 1000 nodes here); the two nodes' dial sockets end up with the
-        // same 4-tuple and one of them never receives its packets. An explicit free port is probed without
-        // SO_REUSEPORT by QuicNode.bind, so it cannot be shared.
-        java.net.BindException last = null;
-        for (int attempt = 0; attempt < 20; attempt++) {
-            try {
-                QuicNode node = QuicNode.bind(new InetSocketAddress("127.0.0.1", Probe.freeUdpPort()),
-                        new TlsIdentity(id.key(), id.certificate()), verifier, Role.SUPERNODE, INBOUND, o, registry);
-                return new BenchClient(id, node);
-            } catch (java.net.BindException e) {
-                last = e; // the probed port was taken in between: try another
-            }
-        }
-        throw last;
+        QuicNode node = QuicNode.bind(new InetSocketAddress("127.0.0.1", 0),
+                new TlsIdentity(id.key(), id.certificate()), verifier, Role.SUPERNODE, INBOUND, o, registry);
+        return new BenchClient(id, node, verifier);
     }
 
     /** Inbound connections are not part of the benchmark: refused. */

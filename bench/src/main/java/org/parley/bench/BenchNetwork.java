@@ -20,15 +20,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.parley.identity.CertificateVerifier;
-import org.parley.identity.DeviceCredentials;
 import org.parley.identity.HostPort;
 import org.parley.identity.Keys;
-import org.parley.identity.LoginClient;
 import org.parley.identity.Policy;
 import org.parley.identity.Role;
 import org.parley.login.LoginServer;
 import org.parley.login.LoginServerConfig;
 import org.parley.login.LoginServerData;
+import org.parley.app.DemoNetwork;
 
 /**
  * A benchmark network: login server data and login server in this JVM (network "bench"), and one supernode
@@ -46,7 +45,6 @@ final class BenchNetwork implements AutoCloseable {
     private final Path log;
     private final InetSocketAddress supernode;
     private final int metricsPort;
-    private final CertificateVerifier verifier;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private BenchNetwork(Path dir, LoginServerData data, LoginServer login, Process process, Path log,
@@ -58,24 +56,16 @@ final class BenchNetwork implements AutoCloseable {
         this.log = log;
         this.supernode = supernode;
         this.metricsPort = metricsPort;
-        this.verifier = CertificateVerifier.of(data.networkFile(), Clock.systemUTC());
     }
 
     /** Creates the network in {@code dir} and starts the supernode process; waits until it listens. */
     static BenchNetwork start(Path dir, int capacity, Cleanup cleanup) throws Exception {
         LoginServerData data = LoginServerData.init(dir.resolve("login"), "bench", new HostPort("127.0.0.1", 0));
         Cleanup.Handle dataHandle = cleanup.add("login data", data::close);
-        LoginServer login = LoginServer.start(data, LoginServerConfig.defaults(data.networkFile())
-                .withListen(new HostPort("127.0.0.1", 0)));
+        LoginServer login = DemoNetwork.startLoopbackLogin(data, LoginServerConfig.DEFAULT_CERTIFICATE_LIFETIME);
         Cleanup.Handle loginHandle = cleanup.add("login server", login::close);
-        data.setLoginServerAddress(new HostPort("127.0.0.1", login.port()));
-
-        String snPassword = Keys.randomToken(12);
-        data.accounts().add("sn1", Role.SUPERNODE, snPassword.toCharArray());
         Path snDir = dir.resolve("supernode");
-        Files.createDirectories(snDir);
-        DeviceCredentials.initNetwork(snDir, data.networkFilePath());
-        DeviceCredentials.enroll(snDir, "sn1", snPassword, new LoginClient(data.networkFile()));
+        DemoNetwork.enrol(data, snDir, "sn1", Role.SUPERNODE, Keys.randomToken(12));
 
         int port = Probe.freeUdpPort();
         int metrics = Probe.freeTcpPort();
@@ -147,8 +137,9 @@ final class BenchNetwork implements AutoCloseable {
         return data.networkFile().caPublicKey();
     }
 
-    CertificateVerifier verifier() {
-        return verifier;
+    /** A verifier of its own (with an empty cache), as every real device has. */
+    CertificateVerifier newVerifier() {
+        return CertificateVerifier.of(data.networkFile(), Clock.systemUTC());
     }
 
     /** Issues a user certificate directly with the network CA (no Argon2 login; benchmark shortcut). */

@@ -72,7 +72,7 @@ final class Fleet implements AutoCloseable {
         List<BenchClient> clients = new ArrayList<>(n);
         long t1 = System.nanoTime();
         try {
-            for (BenchNetwork.Identity id : ids) clients.add(BenchClient.bind(id, net.verifier(), group, registry));
+            for (BenchNetwork.Identity id : ids) clients.add(BenchClient.bind(id, net.newVerifier(), group, registry));
         } catch (Exception e) {
             clients.forEach(BenchClient::close);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

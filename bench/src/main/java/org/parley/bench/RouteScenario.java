@@ -106,7 +106,6 @@ final class RouteScenario implements BenchClient.Listener {
     static final String SEALED = "sealed";
     static final String OPAQUE = "relay-only";
 
-    private final CertificateVerifier verifier;
     private final Map<String, Inflight> inflight = new ConcurrentHashMap<>();
     private final Map<Long, String> requests = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
@@ -119,13 +118,12 @@ final class RouteScenario implements BenchClient.Listener {
         return t;
     });
 
-    private RouteScenario(CertificateVerifier verifier) {
-        this.verifier = verifier;
+    private RouteScenario() {
     }
 
     /** Runs every concurrency level on the attached clients; prints and records the results. */
     static List<LevelResult> run(Bench.Context ctx, BenchNetwork net, List<BenchClient> clients) throws Exception {
-        RouteScenario r = new RouteScenario(net.verifier());
+        RouteScenario r = new RouteScenario();
         try {
             return r.runLevels(ctx, net, clients);
         } finally {
@@ -231,7 +229,7 @@ final class RouteScenario implements BenchClient.Listener {
         t.note("each round trip = 2 Route frames + 2 Deliver frames + 2 Routed acks through the supernode (a separate JVM)");
         t.note(String.format(Locale.ROOT, "sealed: payload is a sealed ChatMessage with 64 bytes of text; the bench clients do the real client work "
                 + "per message (seal, sender certificate check, open: %.0f us measured alone, with the ECDH key and the verified "
-                + "certificate cached per peer as in Sealing/ClientDaemon)", cryptoMicros));
+                + "certificate cached per peer as in Sealing/CertificateVerifier)", cryptoMicros));
         t.note("relay-only: an opaque payload of the same size, no client crypto: isolates the supernode and transport");
         t.note("SN CPU: supernode process CPU time during the measured seconds (cores busy, and per round trip)");
         if (badDeliveries.get() > 0) t.note("deliveries that failed verification or opening: " + badDeliveries.get());
@@ -258,10 +256,10 @@ final class RouteScenario implements BenchClient.Listener {
         byte[] plain = FrameCodec.encode(new Frame.ChatMessage(hexId(0), p.a().id.user(), p.b().id.user(), 0, 0, TEXT));
         byte[] der = p.a().id.certificate().getEncoded();
         OPAQUE_BYTES = Sealing.seal(p.a().id.key(), p.a().id.deviceId(), p.b().id.publicKey(), p.b().id.deviceId(), plain).length;
-        Map<String, DeviceCertificate> cache = new ConcurrentHashMap<>();
+        CertificateVerifier receiver = net.newVerifier();
         double perMessage = timeMicros(() -> {
             byte[] sealed = Sealing.seal(p.a().id.key(), p.a().id.deviceId(), p.b().id.publicKey(), p.b().id.deviceId(), plain);
-            DeviceCertificate from = verified(cache, der);
+            DeviceCertificate from = receiver.verify(der);
             Sealing.open(p.b().id.key(), p.b().id.deviceId(), from.publicKey(), from.deviceId(), sealed);
         });
         // the JDK caches parsed certificates and their verification, so time the CA signature check itself
@@ -299,20 +297,6 @@ final class RouteScenario implements BenchClient.Listener {
             n++;
         } while (System.nanoTime() < end);
         return (System.nanoTime() - t0) / 1000.0 / n;
-    }
-
-    /**
-     * Sender certificate of a Deliver, verified once per receiving client and then looked up by SHA-256 of the
-     * DER with the expiry re-checked: what ClientDaemon.verifiedCertificate does.
-     */
-    private DeviceCertificate verified(Map<String, DeviceCertificate> cache, byte[] der) throws CertificateRejectedException {
-        String key = java.util.HexFormat.of().formatHex(org.parley.identity.Keys.sha256(der));
-        DeviceCertificate c = cache.get(key);
-        if (c != null && c.notAfter().toEpochMilli() > System.currentTimeMillis()) return c;
-        c = verifier.verify(der);
-        if (cache.size() > 4096) cache.clear();
-        cache.put(key, c);
-        return c;
     }
 
     /** Size of a sealed 64-byte-text ChatMessage between bench users (computed once). */
@@ -381,7 +365,7 @@ final class RouteScenario implements BenchClient.Listener {
         DeviceCertificate from;
         Frame inner;
         try {
-            from = verified(me.verifiedCertificates, d.fromCertificate());
+            from = me.verifier.verify(d.fromCertificate());
             inner = FrameCodec.decode(Sealing.open(me.id.key(), me.id.deviceId(), from.publicKey(), from.deviceId(), d.payload()));
         } catch (CertificateRejectedException | WireFormatException e) {
             badDeliveries.incrementAndGet();

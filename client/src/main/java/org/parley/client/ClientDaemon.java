@@ -11,9 +11,7 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.PublicKey;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -554,7 +552,7 @@ public final class ClientDaemon implements AutoCloseable {
     private void onPresence(Frame.PresenceEvent p) {
         devicesFetched.remove(p.user());
         if (p.online()) {
-            lastAttempt.keySet().removeIf(k -> true);
+            lastAttempt.clear();
             flush(p.user());
         } else {
             List<DeviceRecord> l = devicesByUser.get(p.user());
@@ -607,7 +605,7 @@ public final class ClientDaemon implements AutoCloseable {
         List<DeviceRecord> out = new ArrayList<>();
         for (DeviceRecord r : records) {
             try {
-                DeviceCertificate c = verifiedCertificate(r.certificate());
+                DeviceCertificate c = verifier.verify(r.certificate());
                 if (!c.user().equals(user) || !c.deviceId().equals(r.deviceId())) continue;
                 knownDevices.put(c.deviceId(), c);
                 out.add(r);
@@ -772,7 +770,7 @@ public final class ClientDaemon implements AutoCloseable {
     private void onDeliver(Frame.Deliver d) {
         DeviceCertificate from;
         try {
-            from = verifiedCertificate(d.fromCertificate());
+            from = verifier.verify(d.fromCertificate());
         } catch (CertificateRejectedException e) {
             log.info("dropping routed payload with bad sender certificate: {}", e.getMessage());
             return;
@@ -800,19 +798,6 @@ public final class ClientDaemon implements AutoCloseable {
             }
             default -> log.debug("ignoring routed {}", inner.getClass().getSimpleName());
         }
-    }
-
-    /** Certificates already verified, by SHA-256 of their DER; expiry is re-checked on every use. */
-    private final Map<String, DeviceCertificate> verifiedCertificates = new ConcurrentHashMap<>();
-
-    private DeviceCertificate verifiedCertificate(byte[] der) throws CertificateRejectedException {
-        String key = HexFormat.of().formatHex(Keys.sha256(der));
-        DeviceCertificate c = verifiedCertificates.get(key);
-        if (c != null && c.notAfter().toEpochMilli() > clock.millis()) return c;
-        c = verifier.verify(der);
-        if (verifiedCertificates.size() > 4096) verifiedCertificates.clear();
-        verifiedCertificates.put(key, c);
-        return c;
     }
 
     private void receive(Frame.ChatMessage m, DeviceCertificate from, Connection direct) {

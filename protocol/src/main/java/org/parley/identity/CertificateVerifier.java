@@ -36,6 +36,8 @@ public final class CertificateVerifier {
     }
 
     public DeviceCertificate verify(byte[] der) throws CertificateRejectedException {
+        DeviceCertificate known = cached(der);
+        if (known != null) return known;
         X509Certificate x;
         try {
             x = Keys.certificate(der);
@@ -55,22 +57,30 @@ public final class CertificateVerifier {
     private static final int CACHE_LIMIT = 16_384;
 
     public DeviceCertificate verify(X509Certificate x) throws CertificateRejectedException {
-        String fingerprint;
+        byte[] der;
         try {
-            fingerprint = java.util.HexFormat.of().formatHex(Keys.sha256(x.getEncoded()));
+            der = x.getEncoded();
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new CertificateRejectedException(CertificateRejectedException.Reason.MALFORMED,
                     "certificate cannot be encoded");
         }
-        DeviceCertificate known = checked.get(fingerprint);
-        if (known != null) {
-            checkDates(known.notBefore(), known.notAfter());
-            return known;
-        }
+        DeviceCertificate known = cached(der);
+        if (known != null) return known;
         DeviceCertificate c = verifyUncached(x);
         if (checked.size() >= CACHE_LIMIT) checked.clear();
-        checked.put(fingerprint, c);
+        checked.put(fingerprint(der), c);
         return c;
+    }
+
+    private static String fingerprint(byte[] der) {
+        return java.util.HexFormat.of().formatHex(Keys.sha256(der));
+    }
+
+    /** A certificate verified before, with its dates checked again now; null when not seen yet. */
+    private DeviceCertificate cached(byte[] der) throws CertificateRejectedException {
+        DeviceCertificate known = checked.get(fingerprint(der));
+        if (known != null) checkDates(known.notBefore(), known.notAfter());
+        return known;
     }
 
     private void checkDates(Instant nb, Instant na) throws CertificateRejectedException {
