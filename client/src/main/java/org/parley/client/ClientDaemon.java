@@ -369,7 +369,9 @@ public final class ClientDaemon implements AutoCloseable {
                 }
             }
             if (!running) return;
-            long delay = Math.max(backoff.next().toMillis(), Math.min(retryAfter, 60_000));
+            // A redirect is the supernode pacing us (its retry-after is already jittered): follow it and keep the
+            // exponential backoff for failures, so a long wait at a full supernode does not grow into a 30 s sleep.
+            long delay = retryAfter > 0 ? Math.min(retryAfter, 60_000) : backoff.next().toMillis();
             if (retryAfter == 0 && supernode == null) linkState = "connecting";
             synchronized (linkSignal) {
                 try {
