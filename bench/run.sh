@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Parley benchmarks.
 #
-#   bench/run.sh [attach|route|e2e|baseline-xmpp|all] [--clients N] [--seconds S]
+#   bench/run.sh [attach|route|e2e|baseline-xmpp|natlab|all] [--clients N] [--seconds S] [--rounds R]
 #                [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
 #
 # Finds the JDK the way ./parley does, builds the project (mvn -q install -DskipTests) when sources changed,

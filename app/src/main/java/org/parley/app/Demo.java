@@ -25,7 +25,7 @@ final class Demo implements Callable<Integer> {
 
     @Option(names = "--check", description = "run the scripted exchange and exit") boolean check;
     @Option(names = "--dir", paramLabel = "DIR", description = "use this folder instead of a temporary one (kept afterwards)") Path dirOption;
-    @Option(names = "--relay-only", description = "no direct peer sessions: every message goes via the supernode") boolean relayOnly;
+    @Option(names = "--relay-only", description = "no direct peer sessions: every peer session goes through the supernode's relay") boolean relayOnly;
 
     @Override
     public Integer call() throws Exception {

@@ -36,6 +36,7 @@ import org.parley.login.LoginServerData;
 import org.parley.login.StartupException;
 import org.parley.supernode.Supernode;
 import org.parley.supernode.SupernodeConfig;
+import org.parley.supernode.relay.RelayConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -303,17 +304,27 @@ public final class Main {
             @Option(names = "--capacity", defaultValue = "10000", paramLabel = "N", description = "most attached clients (default: ${DEFAULT-VALUE})") int capacity;
             @Option(names = "--metrics", paramLabel = "HOST:PORT", description = "serve Prometheus metrics over HTTP here") String metrics;
             @Option(names = "--route-rate", defaultValue = "500", paramLabel = "N", description = "routed frames per second per client (default: ${DEFAULT-VALUE}, burst 2x)") int routeRate;
+            @Option(names = "--relay", paramLabel = "HOST:PORT", description = "UDP address of the relay (default: the listen host, listen port + 1)") String relayAt;
+            @Option(names = "--no-relay", description = "run no relay") boolean noRelay;
+            @Option(names = "--relay-sessions", defaultValue = "1000", paramLabel = "N", description = "most relay sessions at once (default: ${DEFAULT-VALUE})") int relaySessions;
+            @Option(names = "--relay-rate", defaultValue = "1000000", paramLabel = "BYTES", description = "relay bytes per second per session, both directions together (default: ${DEFAULT-VALUE})") long relayRate;
 
             @Override
             public Integer call() throws Exception {
                 Cli.logLevel(Level.INFO);
                 DeviceCredentials c = DeviceCredentials.load(data);
-                SupernodeConfig d = SupernodeConfig.defaults(Cli.hostPort(listen, "--listen")).withCapacity(capacity);
-                SupernodeConfig cfg = new SupernodeConfig(d.listen(), d.capacity(), d.keepalive(), routeRate, d.metrics());
+                SupernodeConfig cfg = SupernodeConfig.defaults(Cli.hostPort(listen, "--listen")).withCapacity(capacity)
+                        .withRouteRate(routeRate);
                 if (metrics != null) cfg = cfg.withMetrics(Cli.hostPort(metrics, "--metrics"));
+                RelayConfig rd = RelayConfig.defaults();
+                RelayConfig rc = new RelayConfig(relaySessions, relayRate, Math.max(rd.burstBytes(), relayRate / 4),
+                        rd.maxSessionBytes(), rd.idleTimeout(), rd.bindTimeout(), rd.threads());
+                cfg = cfg.withRelay(relayAt == null ? null : Cli.hostPort(relayAt, "--relay"), rc, !noRelay);
                 Supernode s = Supernode.start(c, cfg, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
                 System.out.println("supernode " + c.user() + " listening on UDP " + HostPort.of(s.address())
-                        + " (capacity " + capacity + ")" + (metrics != null ? ", metrics on http://" + metrics + "/metrics" : ""));
+                        + " (capacity " + capacity + ")"
+                        + (s.relayAddress() != null ? ", relay on UDP " + HostPort.of(s.relayAddress()) : ", no relay")
+                        + (metrics != null ? ", metrics on http://" + metrics + "/metrics" : ""));
                 System.out.flush();
                 Cli.awaitShutdown(s::close);
                 return 0;
@@ -386,6 +397,7 @@ public final class Main {
             @CommandLine.Spec CommandLine.Model.CommandSpec spec;
             @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:0", description = "UDP address for QUIC (default: ${DEFAULT-VALUE})") String listen;
             @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "0", description = "local API port on 127.0.0.1 (default: any free port)") int apiPort;
+            @Option(names = "--relay-only", description = "keep every peer session on a supernode relay: peers never learn this device's addresses") boolean relayOnly;
 
             @Override
             public Integer call() throws Exception {
@@ -394,7 +406,7 @@ public final class Main {
                 if (!DeviceCredentials.enrolled(home)) {
                     throw new UserError("no device credentials in " + home + ": run 'parley client --home " + home + " login --user NAME' first");
                 }
-                ClientConfig cfg = ClientConfig.defaults().withListen(Cli.hostPort(listen, "--listen"));
+                ClientConfig cfg = ClientConfig.defaults().withListen(Cli.hostPort(listen, "--listen")).withDirectSessions(!relayOnly);
                 ClientDaemon d = ClientDaemon.start(home, cfg, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
                 LocalApi api;
                 try {
@@ -489,9 +501,11 @@ public final class Main {
                 JsonNode sessions = s.path("sessions");
                 System.out.println("sessions   " + sessions.size());
                 for (JsonNode x : sessions) {
-                    System.out.printf("  %-20s %-8s %-22s rtt %d ms, sent %d B, received %d B%n",
+                    String via = x.hasNonNull("via") ? " via " + x.path("via").asText() : "";
+                    System.out.printf("  %-20s %-14s %-22s rtt %d ms, sent %d B, received %d B, path changes %d%s%n",
                             x.path("user").asText() + "/" + x.path("deviceId").asText().substring(0, 8), x.path("path").asText(),
-                            x.path("remote").asText(), x.path("rttMillis").asLong(), x.path("bytesSent").asLong(), x.path("bytesReceived").asLong());
+                            x.path("remote").asText(), x.path("rttMillis").asLong(), x.path("bytesSent").asLong(),
+                            x.path("bytesReceived").asLong(), x.path("pathChanges").asInt(), via);
                 }
                 return 0;
             }

@@ -13,18 +13,18 @@ import java.util.Locale;
  * Benchmark program. Usage:
  *
  * <pre>
- * bench/run.sh [attach|route|e2e|baseline-xmpp|all] [--clients N] [--seconds S]
- *              [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
+ * bench/run.sh [attach|route|e2e|baseline-xmpp|natlab|all] [--clients N] [--seconds S]
+ *              [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T] [--rounds R]
  * </pre>
  */
 public final class Bench {
     private Bench() {}
 
-    static final List<String> SCENARIOS = List.of("attach", "route", "e2e", "baseline-xmpp", "all");
+    static final List<String> SCENARIOS = List.of("attach", "route", "e2e", "baseline-xmpp", "natlab", "all");
 
     /** Command line options. */
     record Options(String scenario, int clients, int seconds, List<Integer> pairs, int concurrency, int users,
-                   int warmupSeconds, int benchThreads) {
+                   int warmupSeconds, int benchThreads, int rounds) {
         String pairsList() {
             return pairs.toString();
         }
@@ -38,6 +38,7 @@ public final class Bench {
             int users = 10;
             int warmup = -1;
             int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+            int rounds = 10;
             boolean scenarioSeen = false;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -48,6 +49,7 @@ public final class Bench {
                     case "--users" -> users = intArg(args, ++i, a, 2, 200);
                     case "--warmup" -> warmup = intArg(args, ++i, a, 0, 600);
                     case "--bench-threads" -> threads = intArg(args, ++i, a, 1, 64);
+                    case "--rounds" -> rounds = intArg(args, ++i, a, 1, 100);
                     case "--pairs" -> {
                         if (++i >= args.length) throw new IllegalArgumentException("--pairs needs a value like 1,10,100");
                         List<Integer> l = new ArrayList<>();
@@ -73,7 +75,7 @@ public final class Bench {
                 }
             }
             if (warmup < 0) warmup = Math.max(1, Math.min(3, seconds / 3));
-            return new Options(scenario, clients, seconds, pairs, concurrency, users, warmup, threads);
+            return new Options(scenario, clients, seconds, pairs, concurrency, users, warmup, threads, rounds);
         }
 
         private static int intArg(String[] args, int i, String name, int min, int max) {
@@ -98,12 +100,14 @@ public final class Bench {
     record Context(Options options, Results results, Cleanup cleanup, Path tmp) {}
 
     static final String USAGE = """
-            usage: bench/run.sh [attach|route|e2e|baseline-xmpp|all] [--clients N] [--seconds S]
+            usage: bench/run.sh [attach|route|e2e|baseline-xmpp|natlab|all] [--clients N] [--seconds S]
                                 [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
+                                [--rounds R]
               attach         N bench clients attach to a supernode in its own JVM: attaches/s, latency, heap per client
               route          sealed round trips between attached clients through the supernode, per concurrency level
               e2e            real client daemons: send -> delivered acknowledgement, direct and relayed
               baseline-xmpp  the route round trip through a private ejabberd, with ratios to Parley (runs 'route' first)
+              natlab         NAT lab (root): time to first message and to a ready session per NAT pair, R rounds
               all            all of the above (default)
               --clients N      bench clients for attach/route (default 1000)
               --seconds S      measured seconds per level (default 10)
@@ -112,6 +116,7 @@ public final class Bench {
               --users U        client daemons for e2e, even (default 10)
               --warmup W       unmeasured seconds before each level (default min(3, S/3))
               --bench-threads  event loop threads of the bench clients (default: number of cores)
+              --rounds R       natlab rounds, each on cold NAT state (default 10)
             results: tables on standard output, JSON lines appended to bench/target/results.jsonl
             """;
 
@@ -159,6 +164,7 @@ public final class Bench {
             }
             if (s.equals("baseline-xmpp") || s.equals("all")) XmppBaseline.run(ctx, route);
             if (s.equals("e2e") || s.equals("all")) E2eScenario.run(ctx);
+            if (s.equals("natlab") || s.equals("all")) NatLabScenario.run(ctx);
             System.out.println("\nresults appended to " + resultsFile.toAbsolutePath() + " (run " + runId + ")");
             return 0;
         } catch (IllegalArgumentException e) {

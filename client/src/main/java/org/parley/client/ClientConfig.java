@@ -12,7 +12,8 @@ import org.parley.identity.HostPort;
  * @param backoffMax      reconnect delay cap (default 30 s)
  * @param peerDialTimeout how long a direct dial may take before the message goes via the supernode (default 1.5 s)
  * @param resendAfter     how long to wait for an acknowledgement before sending a message again (default 3 s)
- * @param directSessions  whether to open direct peer sessions at all (default true)
+ * @param directSessions  whether peer sessions may go direct (default true); false keeps every peer session on a
+ *                        supernode relay, so peers never learn this device's addresses
  */
 public record ClientConfig(HostPort listen, int apiPort, Duration backoffBase, Duration backoffMax,
                            Duration peerDialTimeout, Duration resendAfter, boolean directSessions) {

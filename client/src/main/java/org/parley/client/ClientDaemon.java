@@ -125,10 +125,7 @@ public final class ClientDaemon implements AutoCloseable {
     private volatile long nextRenewalAttempt;
 
     // peers (worker thread only unless concurrent)
-    private final Map<String, Connection> sessions = new ConcurrentHashMap<>();
-    private final Map<String, Long> sessionSince = new ConcurrentHashMap<>();
-    private final Set<String> dialing = ConcurrentHashMap.newKeySet();
-    private final Map<String, Long> dialMeSent = new ConcurrentHashMap<>();
+    private final PeerSessions peers;
     private final Map<String, DeviceCertificate> knownDevices = new ConcurrentHashMap<>();
     private final Map<String, List<DeviceRecord>> devicesByUser = new ConcurrentHashMap<>();
     private final Map<String, Long> devicesFetched = new ConcurrentHashMap<>();
@@ -172,17 +169,22 @@ public final class ClientDaemon implements AutoCloseable {
             }
             this.hlc = new HybridClock(clock);
             hlc.observe(store.maxHlc());
-            this.worker = Executors.newSingleThreadScheduledExecutor(r -> {
+            // network callbacks may still hand work over while the daemon shuts down: drop it quietly then
+            java.util.concurrent.ScheduledThreadPoolExecutor w = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
                 Thread t = new Thread(r, "client-worker-" + me);
                 t.setDaemon(true);
                 return t;
-            });
+            }, new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+            w.setRemoveOnCancelPolicy(true);
+            this.worker = w;
         } catch (IOException | RuntimeException e) {
             lock.release();
             lockChannel.close();
             throw e;
         }
+        this.peers = new PeerSessions(node, worker, clock, random, myDevice, config.peerDialTimeout(), config.directSessions(), peerHandler, signals);
         worker.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+        worker.scheduleWithFixedDelay(this::sessionTick, 250, 250, TimeUnit.MILLISECONDS);
         attachThread = Thread.ofVirtual().name("attach-" + me).start(this::attachLoop);
     }
 
@@ -292,9 +294,12 @@ public final class ClientDaemon implements AutoCloseable {
         if (sn != null) sn.send(new Frame.SetPresence(p));
     }
 
-    /** Session info for status output. */
-    public record SessionInfo(String user, String deviceId, String path, String remote, long rttMillis,
-                              long bytesSent, long bytesReceived, long sinceMillis) {}
+    /**
+     * Session info for status output. {@code path} is direct-lan, direct-punched or relayed; {@code via}
+     * names the supernode relay of a relayed session.
+     */
+    public record SessionInfo(String user, String deviceId, String path, String via, String remote, long rttMillis,
+                              long bytesSent, long bytesReceived, long sinceMillis, int pathChanges) {}
 
     public record Status(String user, String deviceId, String presence, String linkState, String supernode,
                          String supernodeAddress, String observedAddress, long supernodeRttMillis, long attachedSince,
@@ -302,10 +307,15 @@ public final class ClientDaemon implements AutoCloseable {
                          String renewalProblem, int queued, List<SessionInfo> sessions) {}
 
     public Status status() {
+        List<PeerSessions.Info> raw;
+        try {
+            raw = worker.submit(peers::infos).get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            raw = List.of();
+        }
         List<SessionInfo> infos = new ArrayList<>();
-        for (Map.Entry<String, Connection> e : sessions.entrySet()) {
-            Connection c = e.getValue();
-            if (!c.isOpen()) continue;
+        for (PeerSessions.Info i : raw) {
+            Connection c = i.connection();
             long rtt = -1;
             long[] bytes = {-1, -1};
             try {
@@ -314,8 +324,8 @@ public final class ClientDaemon implements AutoCloseable {
             } catch (Exception ignored) {
                 // report unknown
             }
-            infos.add(new SessionInfo(c.peer().user(), c.peer().deviceId(), "direct", HostPort.of(c.remoteAddress()).toString(),
-                    rtt, bytes[0], bytes[1], sessionSince.getOrDefault(e.getKey(), 0L)));
+            infos.add(new SessionInfo(i.user(), i.deviceId(), i.path(), i.via(), i.remote(), rtt, bytes[0], bytes[1],
+                    i.sinceMillis(), i.pathChanges()));
         }
         Connection sn = supernode;
         return new Status(me, myDevice, presence, linkState, supernodeId,
@@ -462,7 +472,6 @@ public final class ClientDaemon implements AutoCloseable {
             } catch (IOException ignored) {
                 // no interfaces listed
             }
-            out.add("127.0.0.1:" + port);
         }
         return new ArrayList<>(out).subList(0, Math.min(out.size(), 8));
     }
@@ -496,6 +505,10 @@ public final class ClientDaemon implements AutoCloseable {
                 }
                 case Frame.Resolved r -> complete(r.requestId(), r);
                 case Frame.Routed r -> complete(r.requestId(), r);
+                case Frame.RelayAllocated r -> complete(r.requestId(), r);
+                case Frame.RelayOffer o -> {
+                    worker.execute(() -> peers.onRelayOffer(o));
+                }
                 case Frame.Pong p -> supernodeRttMillis = (System.nanoTime() - p.nonce()) / 1_000_000;
                 case Frame.Ping p -> c.send(new Frame.Pong(p.nonce()));
                 case Frame.Deliver d -> worker.execute(() -> onDeliver(d));
@@ -570,11 +583,68 @@ public final class ClientDaemon implements AutoCloseable {
             if (!running) return;
             for (String u : store.queuedPeers()) flush(u);
             renewIfDue();
-            sessions.values().removeIf(c -> !c.isOpen());
         } catch (RuntimeException e) {
             log.warn("periodic work failed: {}", e.toString());
         }
     }
+
+    private void sessionTick() {
+        try {
+            if (running) peers.tick();
+        } catch (RuntimeException e) {
+            log.warn("session upkeep failed: {}", e.toString(), e);
+        }
+    }
+
+    private final PeerSessions.Signals signals = new PeerSessions.Signals() {
+        @Override
+        public boolean route(String deviceId, Frame f) {
+            DeviceCertificate cert = knownDevices.get(deviceId);
+            return cert != null && routeTo(cert, f);
+        }
+
+        @Override
+        public CompletableFuture<Frame.RelayAllocated> openRelay(String deviceId) {
+            Connection sn = supernode;
+            if (sn == null) return CompletableFuture.failedFuture(new IOException("no supernode link"));
+            long id = nextRequest.getAndIncrement();
+            return request(sn, id, new Frame.RelayOpen(id, deviceId)).thenApply(f -> (Frame.RelayAllocated) f);
+        }
+
+        @Override
+        public String observedAddress() {
+            return observedAddress;
+        }
+
+        @Override
+        public List<String> localAddresses() {
+            return ClientDaemon.this.localAddresses();
+        }
+
+        @Override
+        public InetSocketAddress relayAddress(String given) {
+            HostPort hp = HostPort.parse(given);
+            InetSocketAddress a = hp.toSocketAddress();
+            Connection sn = supernode;
+            if ((a.getAddress() == null || a.getAddress().isAnyLocalAddress()) && sn != null) {
+                return new InetSocketAddress(sn.remoteAddress().getAddress(), hp.port());
+            }
+            return a;
+        }
+
+        @Override
+        public String supernodeLabel() {
+            Connection sn = supernode;
+            return sn == null ? String.valueOf(supernodeId) : supernodeId + "@" + HostPort.of(sn.remoteAddress());
+        }
+
+        @Override
+        public void sessionUp(String user) {
+            if (user == null) return;
+            lastAttempt.clear();
+            flush(user);
+        }
+    };
 
     /** Tries to deliver the queued messages to {@code user}. Worker thread. */
     private void flush(String user) {
@@ -623,9 +693,7 @@ public final class ClientDaemon implements AutoCloseable {
         if (queued.isEmpty()) return;
         long now = clock.millis();
         Map<String, Connection> direct = new LinkedHashMap<>();
-        for (Connection c : sessions.values()) {
-            if (c.isOpen() && c.peer().user().equals(user)) direct.put(c.peer().deviceId(), c);
-        }
+        for (Connection c : peers.active(user)) direct.put(c.peer().deviceId(), c);
         List<DeviceRecord> devices = devicesByUser.getOrDefault(user, List.of());
         for (StoredMessage m : queued) {
             Long last = lastAttempt.get(m.id());
@@ -647,9 +715,9 @@ public final class ClientDaemon implements AutoCloseable {
             }
             if (sent) lastAttempt.put(m.id(), now);
         }
-        if (config.directSessions()) {
+        {
             for (DeviceRecord d : devices) {
-                if (!direct.containsKey(d.deviceId())) ensureSession(d);
+                if (!direct.containsKey(d.deviceId())) peers.ensure(d);
             }
         }
     }
@@ -671,77 +739,6 @@ public final class ClientDaemon implements AutoCloseable {
         return true;
     }
 
-    /** Opens a direct session: the lower device id dials; the higher asks it to, through the supernode. */
-    private void ensureSession(DeviceRecord d) {
-        String dev = d.deviceId();
-        Connection existing = sessions.get(dev);
-        if (existing != null && existing.isOpen()) return;
-        if (myDevice.compareTo(dev) < 0) {
-            List<String> targets = new ArrayList<>();
-            if (d.observedAddress() != null && !d.observedAddress().isBlank()) targets.add(d.observedAddress());
-            for (String a : d.localAddresses()) if (!targets.contains(a)) targets.add(a);
-            dialPeer(dev, targets);
-        } else {
-            long now = clock.millis();
-            Long last = dialMeSent.get(dev);
-            if (last != null && now - last < 30_000) return;
-            DeviceCertificate cert = knownDevices.get(dev);
-            if (cert == null) return;
-            dialMeSent.put(dev, now);
-            List<String> mine = new ArrayList<>();
-            if (observedAddress != null) mine.add(observedAddress);
-            for (String a : localAddresses()) if (!mine.contains(a)) mine.add(a);
-            routeTo(cert, new Frame.DialMe(mine));
-        }
-    }
-
-    private void dialPeer(String dev, List<String> targets) {
-        if (!dialing.add(dev)) return;
-        Thread.ofVirtual().start(() -> {
-            try {
-                for (String t : targets) {
-                    HostPort hp;
-                    try {
-                        hp = HostPort.parse(t);
-                    } catch (IllegalArgumentException e) {
-                        continue;
-                    }
-                    try {
-                        Connection c = node.dial(hp.toSocketAddress(), Role.USER, peerHandler, config.peerDialTimeout())
-                                .get(config.peerDialTimeout().toMillis() + 2000, TimeUnit.MILLISECONDS);
-                        if (!c.peer().deviceId().equals(dev)) {
-                            log.info("peer at {} is {}, not device {}", hp, c.peer().label(), dev);
-                            c.close();
-                            continue;
-                        }
-                        c.send(new Frame.Hello(CLIENT_VERSION, presence, List.of()));
-                        worker.execute(() -> addSession(c));
-                        return;
-                    } catch (Exception e) {
-                        log.debug("direct dial of {} at {} failed: {}", dev, hp, e.getMessage());
-                    }
-                }
-            } finally {
-                dialing.remove(dev);
-            }
-        });
-    }
-
-    private void addSession(Connection c) {
-        if (c.peer().deviceId().equals(myDevice)) {
-            c.close();
-            return;
-        }
-        Connection old = sessions.put(c.peer().deviceId(), c);
-        sessionSince.put(c.peer().deviceId(), clock.millis());
-        knownDevices.put(c.peer().deviceId(), c.peer());
-        if (old != null && old != c) log.debug("replacing session with {}", c.peer().label());
-        log.info("{} has a direct session with {} at {}", me, c.peer().label(), c.remoteAddress());
-        emit(new Event("session", null, c.peer().user() + " direct"));
-        lastAttempt.clear();
-        flush(c.peer().user());
-    }
-
     private final ConnectionHandler peerHandler = new ConnectionHandler() {
         @Override
         public void connected(Connection c) {
@@ -749,23 +746,25 @@ public final class ClientDaemon implements AutoCloseable {
                 c.close();
                 return;
             }
-            if (!c.outbound()) worker.execute(() -> addSession(c));
+            if (!c.outbound()) worker.execute(() -> peers.up(c));
         }
 
         @Override
         public void frame(Connection c, Frame f) {
+            peers.heard(c);
             switch (f) {
                 case Frame.ChatMessage m -> worker.execute(() -> receive(m, c.peer(), c));
-                case Frame.ChatAck a -> worker.execute(() -> acknowledged(a.id(), "direct"));
+                case Frame.ChatAck a -> worker.execute(() -> acknowledged(a.id(), c.relayAddress() == null ? "direct" : "relayed"));
                 case Frame.Ping p -> c.send(new Frame.Pong(p.nonce()));
                 case Frame.Hello h -> { }
+                case Frame.Pong p -> { }
                 default -> log.debug("ignoring {} on peer session", f.getClass().getSimpleName());
             }
         }
 
         @Override
         public void closed(Connection c) {
-            sessions.remove(c.peer().deviceId(), c);
+            worker.execute(() -> peers.closed(c));
         }
     };
 
@@ -792,11 +791,8 @@ public final class ClientDaemon implements AutoCloseable {
         switch (inner) {
             case Frame.ChatMessage m -> receive(m, from, null);
             case Frame.ChatAck a -> acknowledged(a.id(), "relayed");
-            case Frame.DialMe dm -> {
-                if (config.directSessions() && myDevice.compareTo(from.deviceId()) < 0) {
-                    Connection s = sessions.get(from.deviceId());
-                    if (s == null || !s.isOpen()) dialPeer(from.deviceId(), dm.addresses());
-                }
+            case Frame.Connect c -> {
+                peers.onConnect(from.deviceId(), from.user(), c);
             }
             default -> log.debug("ignoring routed {}", inner.getClass().getSimpleName());
         }
@@ -817,7 +813,7 @@ public final class ClientDaemon implements AutoCloseable {
         }
         long now = clock.millis();
         StoredMessage sm = new StoredMessage(m.id(), m.from(), m.from(), m.to(), m.hlc(), m.sentAtMillis(), m.text(),
-                StoredMessage.RECEIVED, direct != null ? "direct" : "relayed", now);
+                StoredMessage.RECEIVED, direct != null && direct.relayAddress() == null ? "direct" : "relayed", now);
         boolean fresh = store.insertIncoming(sm);
         Frame.ChatAck ack = new Frame.ChatAck(m.id());
         if (direct != null && direct.isOpen()) direct.send(ack);

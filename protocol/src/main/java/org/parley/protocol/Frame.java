@@ -76,6 +76,21 @@ public sealed interface Frame {
         public int type() { return 14; }
     }
 
+    /** Ask the supernode's relay for a session with {@code toDevice}. Answered by {@link RelayAllocated} or {@link Error}. */
+    record RelayOpen(long requestId, String toDevice) implements Frame {
+        public int type() { return 15; }
+    }
+
+    /** A relay session: bind {@code token} at the relay's UDP address {@code relayAddress} (host:port). */
+    record RelayAllocated(long requestId, long sessionId, String relayAddress, byte[] token) implements Frame {
+        public int type() { return 16; }
+    }
+
+    /** Sent by the supernode to the other side of a relay session that {@code fromDevice} opened. */
+    record RelayOffer(long sessionId, String fromDevice, String relayAddress, byte[] token) implements Frame {
+        public int type() { return 17; }
+    }
+
     // ---- peer <-> peer (direct session or sealed in Route) ----
     /** A 1:1 chat message. {@code id} is stable; {@code hlc} is the sender's hybrid logical clock. */
     record ChatMessage(String id, String from, String to, long hlc, long sentAtMillis, String text) implements Frame {
@@ -87,8 +102,12 @@ public sealed interface Frame {
         public int type() { return 21; }
     }
 
-    /** Asks the receiving device to dial the sender directly at one of these addresses. */
-    record DialMe(List<String> addresses) implements Frame {
+    /**
+     * Hole-punching coordination: the sender is trying attempt {@code attemptId} (32 hex digits) for a
+     * direct session and can be reached at its supernode-observed address or one of its local addresses.
+     * The receiver answers with its own Connect (same attempt id, {@code reply} set) and both punch.
+     */
+    record Connect(String attemptId, boolean reply, String observedAddress, List<String> localAddresses) implements Frame {
         public int type() { return 22; }
     }
 

@@ -42,7 +42,10 @@ public final class FrameCodec {
             case Frame.PresenceEvent p -> { w.str(p.user()); w.str(p.deviceId()); w.str(p.presence()); w.bool(p.online()); }
             case Frame.ChatMessage m -> { w.str(m.id()); w.str(m.from()); w.str(m.to()); w.i64(m.hlc()); w.i64(m.sentAtMillis()); w.text(m.text()); }
             case Frame.ChatAck a -> w.str(a.id());
-            case Frame.DialMe d -> w.strs(d.addresses());
+            case Frame.Connect c -> { w.str(c.attemptId()); w.bool(c.reply()); w.str(c.observedAddress()); w.strs(c.localAddresses()); }
+            case Frame.RelayOpen r -> { w.i64(r.requestId()); w.str(r.toDevice()); }
+            case Frame.RelayAllocated r -> { w.i64(r.requestId()); w.i64(r.sessionId()); w.str(r.relayAddress()); w.bytes(r.token(), Limits.RELAY_TOKEN_BYTES); }
+            case Frame.RelayOffer r -> { w.i64(r.sessionId()); w.str(r.fromDevice()); w.str(r.relayAddress()); w.bytes(r.token(), Limits.RELAY_TOKEN_BYTES); }
             case Frame.Unknown u -> throw new IllegalArgumentException("cannot encode an unknown frame");
         }
         byte[] payload = w.toArray();
@@ -111,7 +114,10 @@ public final class FrameCodec {
                 case 14 -> new Frame.PresenceEvent(r.str(), r.str(), r.str(), r.bool());
                 case 20 -> new Frame.ChatMessage(r.str(), r.str(), r.str(), r.i64(), r.i64(), r.text());
                 case 21 -> new Frame.ChatAck(r.str());
-                case 22 -> new Frame.DialMe(r.strs());
+                case 15 -> new Frame.RelayOpen(r.i64(), r.str());
+                case 16 -> new Frame.RelayAllocated(r.i64(), r.i64(), r.str(), r.bytes(Limits.RELAY_TOKEN_BYTES));
+                case 17 -> new Frame.RelayOffer(r.i64(), r.str(), r.str(), r.bytes(Limits.RELAY_TOKEN_BYTES));
+                case 22 -> new Frame.Connect(r.str(), r.bool(), r.str(), r.strs());
                 default -> new Frame.Unknown(type, len);
             };
         } catch (java.nio.BufferUnderflowException e) {

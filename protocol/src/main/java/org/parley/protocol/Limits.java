@@ -18,6 +18,8 @@ public final class Limits {
     public static final int MAX_CERTIFICATE_BYTES = 4 * 1024;
     /** Most elements in any list field. */
     public static final int MAX_LIST = 64;
+    /** Size of a relay session token (see {@link ControlDatagram}). */
+    public static final int RELAY_TOKEN_BYTES = 16;
     /** ALPN protocol id of Parley QUIC connections. */
     public static final String ALPN = "parley/1";
 

@@ -65,8 +65,11 @@ class FrameCodecTest {
                 new Frame.ChatMessage("m-1", "alice", "bob", 123_456L << 16, 1_700_000_000_000L, "héllo 👋 世界"),
                 new Frame.ChatMessage("m-2", "alice", "bob", 0L, 0L, ""),
                 new Frame.ChatAck("m-1"),
-                new Frame.DialMe(List.of("198.51.100.1:4433", "[2001:db8::1]:4433")),
-                new Frame.DialMe(List.of()));
+                new Frame.Connect("00112233445566778899aabbccddeeff", false, "198.51.100.1:4433", List.of("10.0.0.2:4433", "[2001:db8::1]:4433")),
+                new Frame.Connect("00112233445566778899aabbccddeeff", true, "", List.of()),
+                new Frame.RelayOpen(7, "00112233445566778899aabbccddeeff"),
+                new Frame.RelayAllocated(7, 99, "198.51.100.7:7701", new byte[16]),
+                new Frame.RelayOffer(99, "00112233445566778899aabbccddeeff", "198.51.100.7:7701", new byte[16]));
     }
 
     /** Frames at the limits. */
@@ -78,7 +81,7 @@ class FrameCodecTest {
                 .toList();
         return List.of(
                 new Frame.Subscribe(maxList),
-                new Frame.DialMe(maxList),
+                new Frame.Connect("a", false, "", maxList),
                 new Frame.Hello(Integer.MAX_VALUE, maxString, maxList),
                 new Frame.Welcome(maxString, maxString, Long.MIN_VALUE, Integer.MIN_VALUE),
                 new Frame.Route(Long.MAX_VALUE, maxString, bytes(Limits.MAX_ROUTED_PAYLOAD, 5)),
@@ -112,6 +115,19 @@ class FrameCodecTest {
                 assertThat(a.fromDevice()).isEqualTo(e.fromDevice());
                 assertThat(Arrays.equals(a.fromCertificate(), e.fromCertificate())).as("fromCertificate").isTrue();
                 assertThat(Arrays.equals(a.payload(), e.payload())).as("payload").isTrue();
+            }
+            case Frame.RelayAllocated e -> {
+                Frame.RelayAllocated a = (Frame.RelayAllocated) actual;
+                assertThat(List.of(a.requestId(), a.sessionId())).isEqualTo(List.of(e.requestId(), e.sessionId()));
+                assertThat(a.relayAddress()).isEqualTo(e.relayAddress());
+                assertThat(Arrays.equals(a.token(), e.token())).as("token").isTrue();
+            }
+            case Frame.RelayOffer e -> {
+                Frame.RelayOffer a = (Frame.RelayOffer) actual;
+                assertThat(a.sessionId()).isEqualTo(e.sessionId());
+                assertThat(a.fromDevice()).isEqualTo(e.fromDevice());
+                assertThat(a.relayAddress()).isEqualTo(e.relayAddress());
+                assertThat(Arrays.equals(a.token(), e.token())).as("token").isTrue();
             }
             case Frame.Resolved e -> {
                 Frame.Resolved a = (Frame.Resolved) actual;
@@ -188,7 +204,7 @@ class FrameCodecTest {
     @Test
     void typeNumbersAreStable() {
         assertThat(smallFrames().stream().map(Frame::type).distinct().sorted().toList())
-                .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 20, 21, 22);
+                .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22);
     }
 
     @Test
@@ -269,7 +285,7 @@ class FrameCodecTest {
     void listsOverMaxListAreRejectedByEncode() {
         List<String> over = IntStream.rangeClosed(0, Limits.MAX_LIST).mapToObj(i -> "u" + i).toList();
         assertThatThrownBy(() -> FrameCodec.encode(new Frame.Subscribe(over))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> FrameCodec.encode(new Frame.DialMe(over))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Connect("a", false, "", over))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> FrameCodec.encode(new Frame.Hello(1, "", over))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> FrameCodec.encode(new Frame.Redirect(1, over, ""))).isInstanceOf(IllegalArgumentException.class);
         List<DeviceRecord> devices = IntStream.rangeClosed(0, Limits.MAX_LIST)
@@ -309,7 +325,7 @@ class FrameCodecTest {
     @Nested
     class Header {
         @ParameterizedTest
-        @ValueSource(ints = {0, 15, 16, 19, 23, 99, 200, 255})
+        @ValueSource(ints = {0, 18, 19, 23, 99, 200, 255})
         void unknownTypeAtVersionOneDecodesToUnknown(int type) throws Exception {
             byte[] payload = bytes(17, type);
             Frame f = FrameCodec.decode(frame(1, type, payload));

@@ -27,6 +27,9 @@ import org.parley.protocol.ErrorCode;
 import org.parley.protocol.Frame;
 import org.parley.transport.Connection;
 import org.parley.transport.ConnectionHandler;
+import org.parley.supernode.relay.Allocation;
+import org.parley.supernode.relay.RelayFullException;
+import org.parley.supernode.relay.UdpRelay;
 import org.parley.transport.QuicNode;
 import org.parley.transport.TlsIdentity;
 import org.slf4j.Logger;
@@ -68,6 +71,8 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
     private final Counter resolves;
     private final Counter refused;
     private volatile MetricsEndpoint metricsEndpoint;
+    private final UdpRelay relay;
+    private final Counter relayOpens;
 
     private Supernode(DeviceCredentials credentials, SupernodeConfig config, MeterRegistry registry, Clock clock,
                       QuicNode.Options options) throws IOException {
@@ -92,7 +97,18 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         this.refused = Counter.builder("parley_supernode_refused").description("frames refused (rate, auth, offline)").register(registry);
         Gauge.builder("parley_supernode_attached_clients", byDevice, Map::size).register(registry);
         Gauge.builder("parley_supernode_capacity", () -> config.capacity()).register(registry);
+        this.relayOpens = Counter.builder("parley_supernode_relay_opens").description("relay sessions allocated").register(registry);
         this.node = QuicNode.bind(config.listen().toSocketAddress(), identity, verifier, null, this, options, registry);
+        UdpRelay started = null;
+        if (config.relayEnabled()) {
+            try {
+                started = UdpRelay.start(config.relayListen().toSocketAddress(), config.relay(), registry, clock);
+            } catch (IOException | RuntimeException e) {
+                node.close();
+                throw new IOException("cannot start the relay on UDP " + config.relayListen() + ": " + e.getMessage(), e);
+            }
+        }
+        this.relay = started;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "supernode-timer");
             t.setDaemon(true);
@@ -117,12 +133,22 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
                 throw e;
             }
         }
-        log.info("supernode {} listening on UDP {} (capacity {})", s.id, s.address(), config.capacity());
+        log.info("supernode {} listening on UDP {} (capacity {}), relay {}", s.id, s.address(), config.capacity(),
+                s.relay == null ? "off" : "on UDP " + s.relay.address());
         return s;
     }
 
     public InetSocketAddress address() {
         return node.localAddress();
+    }
+
+    /** The relay's UDP address, or null when this supernode runs none. */
+    public InetSocketAddress relayAddress() {
+        return relay == null ? null : relay.address();
+    }
+
+    public int relaySessions() {
+        return relay == null ? 0 : relay.sessions();
     }
 
     public int metricsPort() {
@@ -165,6 +191,7 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
                 c.send(new Frame.Resolved(r.requestId(), r.user(), directory.lookup(r.user())));
             }
             case Frame.Route r -> route(c, a, r);
+            case Frame.RelayOpen r -> openRelay(c, a, r);
             case Frame.SetPresence p -> presence(c, a, p.presence());
             case Frame.Subscribe s -> subscribe(c, a, s.users());
             case Frame.Hello h -> refuse(c, 0, ErrorCode.BAD_REQUEST, "already attached");
@@ -248,6 +275,38 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         routed.increment();
         target.send(new Frame.Deliver(a.deviceId, c.peer().encoded(), r.payload()));
         c.send(new Frame.Routed(r.requestId()));
+    }
+
+    /**
+     * Allocates a relay session between the requesting device and {@code toDevice}, which must be attached
+     * here: the requester gets one token, the target the other (in a RelayOffer). The relay forwards only
+     * the two devices' QUIC packets, which are end-to-end encrypted between them.
+     */
+    private void openRelay(Connection c, Attached a, Frame.RelayOpen r) {
+        if (relay == null) {
+            refuse(c, r.requestId(), ErrorCode.NOT_FOUND, "this supernode runs no relay");
+            return;
+        }
+        if (!a.routes.tryTake(System.nanoTime())) {
+            refuse(c, r.requestId(), ErrorCode.RATE_LIMITED, "request rate limit of " + config.routeRate() + "/s exceeded");
+            return;
+        }
+        Connection target = byDevice.get(r.toDevice());
+        if (target == null || !target.isOpen() || r.toDevice().equals(a.deviceId)) {
+            refuse(c, r.requestId(), ErrorCode.OFFLINE, "device " + r.toDevice() + " is not attached here");
+            return;
+        }
+        Allocation alloc;
+        try {
+            alloc = relay.allocate(a.deviceId, r.toDevice());
+        } catch (RelayFullException e) {
+            refuse(c, r.requestId(), ErrorCode.OVER_CAPACITY, e.getMessage());
+            return;
+        }
+        relayOpens.increment();
+        String address = HostPort.of(relay.address()).toString();
+        target.send(new Frame.RelayOffer(alloc.sessionId(), a.deviceId, address, alloc.tokenB()));
+        c.send(new Frame.RelayAllocated(r.requestId(), alloc.sessionId(), address, alloc.tokenA()));
     }
 
     private void presence(Connection c, Attached a, String presence) {
@@ -334,5 +393,6 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         MetricsEndpoint m = metricsEndpoint;
         if (m != null) m.close();
         node.close();
+        if (relay != null) relay.close();
     }
 }

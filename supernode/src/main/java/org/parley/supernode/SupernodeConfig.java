@@ -2,6 +2,7 @@ package org.parley.supernode;
 
 import java.time.Duration;
 import org.parley.identity.HostPort;
+import org.parley.supernode.relay.RelayConfig;
 
 /**
  * Supernode settings.
@@ -11,8 +12,13 @@ import org.parley.identity.HostPort;
  * @param keepalive     interval clients are told to ping at (default 10 s)
  * @param routeRate     routed frames per second per client (default 500; burst 2x)
  * @param metrics       where to serve Prometheus metrics over HTTP, or null for none
+ * @param relayListen   UDP address of the relay for peers that cannot go direct (default: the listen host,
+ *                      listen port + 1, or any free port when the listen port is 0)
+ * @param relay         relay limits (default {@link RelayConfig#defaults()})
+ * @param relayEnabled  whether this supernode runs a relay at all (default true)
  */
-public record SupernodeConfig(HostPort listen, int capacity, Duration keepalive, int routeRate, HostPort metrics) {
+public record SupernodeConfig(HostPort listen, int capacity, Duration keepalive, int routeRate, HostPort metrics,
+                              HostPort relayListen, RelayConfig relay, boolean relayEnabled) {
     public static final int DEFAULT_PORT = 7700;
 
     public SupernodeConfig {
@@ -21,17 +27,30 @@ public record SupernodeConfig(HostPort listen, int capacity, Duration keepalive,
         if (keepalive == null) keepalive = Duration.ofSeconds(10);
         if (keepalive.toMillis() < 500) throw new IllegalArgumentException("keepalive must be at least 500 ms");
         if (routeRate < 1) throw new IllegalArgumentException("route rate must be at least 1 per second");
+        if (relayListen == null) {
+            relayListen = new HostPort(listen.host(), listen.port() == 0 ? 0 : listen.port() + 1);
+        }
+        if (relay == null) relay = RelayConfig.defaults();
+    }
+
+    /** With a relay at {@code relayAt} (null: derived from the listen address) and these limits. */
+    public SupernodeConfig withRelay(HostPort relayAt, RelayConfig r, boolean enabled) {
+        return new SupernodeConfig(listen, capacity, keepalive, routeRate, metrics, relayAt, r, enabled);
+    }
+
+    public SupernodeConfig withRouteRate(int rate) {
+        return new SupernodeConfig(listen, capacity, keepalive, rate, metrics, relayListen, relay, relayEnabled);
     }
 
     public static SupernodeConfig defaults(HostPort listen) {
-        return new SupernodeConfig(listen, 10_000, Duration.ofSeconds(10), 500, null);
+        return new SupernodeConfig(listen, 10_000, Duration.ofSeconds(10), 500, null, null, null, true);
     }
 
     public SupernodeConfig withCapacity(int c) {
-        return new SupernodeConfig(listen, c, keepalive, routeRate, metrics);
+        return new SupernodeConfig(listen, c, keepalive, routeRate, metrics, relayListen, relay, relayEnabled);
     }
 
     public SupernodeConfig withMetrics(HostPort m) {
-        return new SupernodeConfig(listen, capacity, keepalive, routeRate, m);
+        return new SupernodeConfig(listen, capacity, keepalive, routeRate, m, relayListen, relay, relayEnabled);
     }
 }

@@ -25,9 +25,12 @@ public final class Connection {
     volatile QuicStreamChannel control;
     volatile ConnectionHandler handler;
     private volatile Object attachment;
+    private final InetSocketAddress relay;
 
-    Connection(QuicChannel quic, boolean outbound, DeviceCertificate peer, InetSocketAddress remote, Channel datagram) {
+    Connection(QuicChannel quic, boolean outbound, DeviceCertificate peer, InetSocketAddress remote, Channel datagram,
+               InetSocketAddress relay) {
         this.quic = quic;
+        this.relay = relay;
         this.outbound = outbound;
         this.peer = peer;
         this.remote = remote;
@@ -41,6 +44,15 @@ public final class Connection {
     /** The UDP address of the peer as this node sees it. */
     public InetSocketAddress remoteAddress() {
         return remote;
+    }
+
+    /** The relay this connection runs through, or null for a direct connection. */
+    public InetSocketAddress relayAddress() {
+        return relay;
+    }
+
+    Channel datagramChannel() {
+        return datagram;
     }
 
     public boolean outbound() {

@@ -14,6 +14,8 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.UnixChannelOption;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.quic.InsecureQuicTokenHandler;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -43,6 +45,7 @@ import org.parley.identity.CertificateRejectedException;
 import org.parley.identity.CertificateVerifier;
 import org.parley.identity.DeviceCertificate;
 import org.parley.identity.Role;
+import org.parley.protocol.ControlDatagram;
 import org.parley.protocol.ErrorCode;
 import org.parley.protocol.Frame;
 import org.parley.protocol.Limits;
@@ -79,6 +82,14 @@ public final class QuicNode implements AutoCloseable {
 
     private record DialContext(ConnectionHandler handler, Channel datagram) {}
 
+    /** Receives hole-punching probes that arrive at this node's port. Called on an event loop: never block. */
+    public interface PunchListener {
+        void punched(ControlDatagram.Punch punch, InetSocketAddress from);
+    }
+
+    /** Marks a datagram channel that talks to a relay, with the relay's address. */
+    private static final AttributeKey<InetSocketAddress> RELAY = AttributeKey.valueOf("parley.relay");
+
     private final TlsIdentity identity;
     private final CertificateVerifier verifier;
     private final ConnectionHandler inbound;
@@ -88,9 +99,14 @@ public final class QuicNode implements AutoCloseable {
     private final Channel server;
     private final InetSocketAddress local;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<Channel> relayChannels = ConcurrentHashMap.newKeySet();
     private final Counter garbage;
     private final Counter badFrames;
     private final Counter rejectedPeers;
+    private final Role inboundRole;
+    private final QuicSslContext serverSsl;
+    private final GarbageFilter filter;
+    private volatile PunchListener punchListener;
 
     private QuicNode(TlsIdentity identity, CertificateVerifier verifier, Role inboundRole, ConnectionHandler inbound,
                      Options options, MeterRegistry registry, InetSocketAddress bindTo) throws IOException {
@@ -101,19 +117,21 @@ public final class QuicNode implements AutoCloseable {
         this.garbage = Counter.builder("parley_garbage_datagrams").description("datagrams dropped before the QUIC codec").register(registry);
         this.badFrames = Counter.builder("parley_bad_frames").description("malformed frames received on streams").register(registry);
         this.rejectedPeers = Counter.builder("parley_rejected_peers").description("peers whose certificate failed verification").register(registry);
+        this.inboundRole = inboundRole;
+        this.filter = new GarbageFilter(garbage, (d, from, ctx) -> {
+            if (d instanceof ControlDatagram.Punch p) {
+                PunchListener l = punchListener;
+                if (l != null) l.punched(p, from);
+            }
+        });
         this.ownGroup = options.sharedGroup() == null;
         this.group = ownGroup ? new MultiThreadIoEventLoopGroup(options.threads(), EpollIoHandler.newFactory()) : options.sharedGroup();
         try {
-            QuicSslContext ssl = QuicSslContextBuilder.forServer(identity.keyManager(), null)
+            this.serverSsl = QuicSslContextBuilder.forServer(identity.keyManager(), null)
                     .trustManager(new CaTrustManager(verifier, inboundRole))
                     .clientAuth(ClientAuth.REQUIRE)
                     .applicationProtocols(Limits.ALPN).build();
-            ChannelHandler codec = tune(new QuicServerCodecBuilder().sslContext(ssl))
-                    .tokenHandler(InsecureQuicTokenHandler.INSTANCE)
-                    .handler(connectionInitializer(null))
-                    .streamHandler(streamInitializer())
-                    .build();
-            GarbageFilter filter = new GarbageFilter(garbage);
+            ChannelHandler codec = serverCodec();
             this.server = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
                     .option(UnixChannelOption.SO_REUSEPORT, true)
                     .option(io.netty.channel.ChannelOption.SO_RCVBUF, 4 * 1024 * 1024)
@@ -129,6 +147,14 @@ public final class QuicNode implements AutoCloseable {
             throw new IOException("cannot listen on " + bindTo + ": " + e.getMessage(), e);
         }
         this.local = (InetSocketAddress) server.localAddress();
+    }
+
+    private ChannelHandler serverCodec() {
+        return tune(new QuicServerCodecBuilder().sslContext(serverSsl))
+                .tokenHandler(InsecureQuicTokenHandler.INSTANCE)
+                .handler(connectionInitializer(null))
+                .streamHandler(streamInitializer())
+                .build();
     }
 
     /**
@@ -211,18 +237,172 @@ public final class QuicNode implements AutoCloseable {
         }, DIALERS);
     }
 
+    private ChannelHandler clientCodec(Role requiredRole) {
+        QuicSslContext ssl = QuicSslContextBuilder.forClient()
+                .keyManager(identity.keyManager(), null)
+                .trustManager(new CaTrustManager(verifier, requiredRole))
+                .applicationProtocols(Limits.ALPN).build();
+        return tune(new QuicClientCodecBuilder().sslContext(ssl)).build();
+    }
+
+    /** Sends a control datagram (e.g. a hole punch) from this node's port. */
+    public void sendControl(InetSocketAddress to, ControlDatagram d) {
+        server.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(ControlDatagram.encode(d)), to));
+    }
+
+    /** Sets the listener of hole punches arriving at this node's port. */
+    public void onPunch(PunchListener l) {
+        punchListener = l;
+    }
+
+    /**
+     * Dials a peer through a relay session: binds {@code token} at {@code relay} from a socket of its own,
+     * waits until the other side is bound too, then runs the QUIC handshake with the peer through it.
+     * The relay sees only QUIC packets encrypted end to end.
+     */
+    public CompletableFuture<Connection> dialViaRelay(InetSocketAddress relay, byte[] token, Role requiredRole,
+                                                      ConnectionHandler handler, Duration timeout) {
+        return CompletableFuture.supplyAsync(() -> {
+            Channel dg = null;
+            try {
+                long deadline = System.nanoTime() + timeout.toNanos();
+                RelayBinding binding = new RelayBinding(token, true);
+                ChannelHandler codec = clientCodec(requiredRole);
+                GarbageFilter relayFilter = new GarbageFilter(garbage, binding);
+                dg = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+                        .handler(new ChannelInitializer<Channel>() {
+                            @Override
+                            protected void initChannel(Channel ch) {
+                                ch.pipeline().addLast(relayFilter, codec);
+                            }
+                        }).bind(new InetSocketAddress(local.getAddress(), 0)).sync().channel();
+                dg.attr(RELAY).set(relay);
+                dg.connect(relay).sync();
+                binding.start(dg, relay);
+                long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                binding.ready.get(left, TimeUnit.MILLISECONDS);
+                left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                QuicChannel qc = QuicChannel.newBootstrap(dg)
+                        .attr(DIAL, new DialContext(handler, dg))
+                        .handler(connectionInitializer(handler))
+                        .streamHandler(streamInitializer())
+                        .remoteAddress(relay)
+                        .connect().get(left, TimeUnit.MILLISECONDS);
+                Connection c = connectionOf(qc, true, relay, dg, handler);
+                if (c == null) throw new IOException("peer behind relay " + hp(relay) + " presented an invalid certificate");
+                left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+                c.control = qc.createStream(QuicStreamType.BIDIRECTIONAL, streamInitializer()).get(left, TimeUnit.MILLISECONDS);
+                handler.connected(c);
+                return c;
+            } catch (Exception e) {
+                if (dg != null) dg.close();
+                if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+                String why = e instanceof TimeoutException ? "no answer within " + timeout.toMillis() + " ms" : rootMessage(e);
+                throw new java.util.concurrent.CompletionException(new IOException("relayed dial via " + hp(relay) + " failed: " + why));
+            }
+        }, DIALERS);
+    }
+
+    /**
+     * Accepts a peer's connection through a relay session: binds {@code token} at {@code relay} from a
+     * socket of its own that carries a QUIC server codec; the connection then arrives at this node's
+     * inbound handler like any other. Completes when the relay confirmed the binding. The socket closes
+     * with its connection, or after {@code timeout} if no connection came.
+     */
+    public CompletableFuture<Void> acceptViaRelay(InetSocketAddress relay, byte[] token, Duration timeout) {
+        return CompletableFuture.supplyAsync(() -> {
+            Channel dg = null;
+            try {
+                RelayBinding binding = new RelayBinding(token, false);
+                ChannelHandler codec = serverCodec();
+                GarbageFilter relayFilter = new GarbageFilter(garbage, binding);
+                dg = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+                        .handler(new ChannelInitializer<Channel>() {
+                            @Override
+                            protected void initChannel(Channel ch) {
+                                ch.pipeline().addLast(relayFilter, codec);
+                            }
+                        }).bind(new InetSocketAddress(local.getAddress(), 0)).sync().channel();
+                dg.attr(RELAY).set(relay);
+                dg.connect(relay).sync();
+                relayChannels.add(dg);
+                Channel ch = dg;
+                ch.closeFuture().addListener(f -> relayChannels.remove(ch));
+                binding.start(dg, relay);
+                binding.ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                ch.eventLoop().schedule(() -> {
+                    for (Connection c : connections) if (c.datagramChannel() == ch) return;
+                    ch.close();
+                }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+                return null;
+            } catch (Exception e) {
+                if (dg != null) dg.close();
+                if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+                String why = e instanceof TimeoutException ? "no answer within " + timeout.toMillis() + " ms" : rootMessage(e);
+                throw new java.util.concurrent.CompletionException(new IOException("relay binding at " + hp(relay) + " failed: " + why));
+            }
+        }, DIALERS);
+    }
+
+    /**
+     * The client side of a relay binding: repeats RELAY_BIND every 50 ms until the relay confirms (and,
+     * for the dialing side, until the other side is bound too), then every 10 s to keep NAT mappings and
+     * the relay session alive. A RELAY_DENY closes the socket and with it the connection through it.
+     */
+    private final class RelayBinding implements GarbageFilter.ControlSink {
+        final CompletableFuture<Void> ready = new CompletableFuture<>();
+        private final byte[] token;
+        private final boolean needPeer;
+        private volatile boolean confirmed;
+
+        RelayBinding(byte[] token, boolean needPeer) {
+            this.token = token.clone();
+            this.needPeer = needPeer;
+        }
+
+        void start(Channel ch, InetSocketAddress relay) {
+            ch.eventLoop().execute(() -> tick(ch, relay));
+        }
+
+        private void tick(Channel ch, InetSocketAddress relay) {
+            if (!ch.isActive()) {
+                ready.completeExceptionally(new IOException("relay socket closed"));
+                return;
+            }
+            ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(ControlDatagram.encode(new ControlDatagram.RelayBind(token))), relay));
+            ch.eventLoop().schedule(() -> tick(ch, relay), confirmed && ready.isDone() ? 10_000 : 50, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void control(ControlDatagram d, InetSocketAddress from, ChannelHandlerContext ctx) {
+            switch (d) {
+                case ControlDatagram.RelayBound b when java.util.Arrays.equals(b.token(), token) -> {
+                    confirmed = true;
+                    if (!needPeer || b.peerBound()) ready.complete(null);
+                }
+                case ControlDatagram.RelayDeny deny when java.util.Arrays.equals(deny.token(), token) -> {
+                    ready.completeExceptionally(new IOException("relay refused the session (reason " + deny.reason() + ")"));
+                    log.info("relay {} ended session: reason {}", from, deny.reason());
+                    ctx.channel().close();
+                }
+                default -> { }
+            }
+        }
+    }
+
     private Connection dialBlocking(InetSocketAddress remote, Role requiredRole, ConnectionHandler handler,
                                     Duration handshakeTimeout) throws IOException {
         Channel dg = null;
         try {
-            QuicSslContext ssl = QuicSslContextBuilder.forClient()
-                    .keyManager(identity.keyManager(), null)
-                    .trustManager(new CaTrustManager(verifier, requiredRole))
-                    .applicationProtocols(Limits.ALPN).build();
-            ChannelHandler codec = tune(new QuicClientCodecBuilder().sslContext(ssl)).build();
+            ChannelHandler codec = clientCodec(requiredRole);
             dg = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
                     .option(UnixChannelOption.SO_REUSEPORT, true)
-                    .handler(codec).bind(new InetSocketAddress(local.getAddress(), local.getPort())).sync().channel();
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast(filter, codec);
+                        }
+                    }).bind(new InetSocketAddress(local.getAddress(), local.getPort())).sync().channel();
             dg.connect(remote).sync();
             long timeout = handshakeTimeout.toMillis();
             QuicChannel qc = QuicChannel.newBootstrap(dg)
@@ -278,7 +458,7 @@ public final class QuicNode implements AutoCloseable {
             qc.close();
             return null;
         }
-        Connection c = new Connection(qc, outbound, peer, remote, dg);
+        Connection c = new Connection(qc, outbound, peer, remote, dg, dg == null ? null : dg.attr(RELAY).get());
         c.handler = handler;
         if (!qc.attr(CONN).compareAndSet(null, c)) return qc.attr(CONN).get();
         connections.add(c);
@@ -328,8 +508,9 @@ public final class QuicNode implements AutoCloseable {
             if (c == null && !s.isLocalCreated()) {
                 InetSocketAddress remote = (InetSocketAddress) qc.remoteSocketAddress();
                 DialContext dctx = qc.attr(DIAL).get();
-                c = connectionOf(qc, dctx != null, remote, dctx == null ? null : dctx.datagram(),
-                        dctx == null ? inbound : dctx.handler());
+                Channel parentDg = dctx != null ? dctx.datagram()
+                        : (qc.parent() != null && qc.parent().hasAttr(RELAY) ? qc.parent() : null);
+                c = connectionOf(qc, dctx != null, remote, parentDg, dctx == null ? inbound : dctx.handler());
                 if (c == null) {
                     ctx.close();
                     return;
@@ -383,6 +564,7 @@ public final class QuicNode implements AutoCloseable {
     @Override
     public void close() {
         for (Connection c : connections) c.close();
+        for (Channel ch : relayChannels) ch.close();
         server.close().awaitUninterruptibly(2000);
         if (ownGroup) group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5000);
     }
