@@ -13,14 +13,14 @@ import java.util.Locale;
  * Benchmark program. Usage:
  *
  * <pre>
- * bench/run.sh [attach|route|e2e|baseline-xmpp|natlab|all] [--clients N] [--seconds S]
+ * bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|all] [--clients N] [--seconds S]
  *              [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T] [--rounds R]
  * </pre>
  */
 public final class Bench {
     private Bench() {}
 
-    static final List<String> SCENARIOS = List.of("attach", "route", "e2e", "baseline-xmpp", "natlab", "all");
+    static final List<String> SCENARIOS = List.of("attach", "route", "e2e", "baseline-xmpp", "relay", "natlab", "all");
 
     /** Command line options. */
     record Options(String scenario, int clients, int seconds, List<Integer> pairs, int concurrency, int users,
@@ -100,13 +100,14 @@ public final class Bench {
     record Context(Options options, Results results, Cleanup cleanup, Path tmp) {}
 
     static final String USAGE = """
-            usage: bench/run.sh [attach|route|e2e|baseline-xmpp|natlab|all] [--clients N] [--seconds S]
+            usage: bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|all] [--clients N] [--seconds S]
                                 [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
                                 [--rounds R]
               attach         N bench clients attach to a supernode in its own JVM: attaches/s, latency, heap per client
               route          sealed round trips between attached clients through the supernode, per concurrency level
               e2e            real client daemons: send -> delivered acknowledgement, direct and relayed
               baseline-xmpp  the route round trip through a private ejabberd, with ratios to Parley (runs 'route' first)
+              relay          the supernode's UDP relay in its own JVM: forwarded datagrams/s, MB/s, CPU, added RTT; vs coturn
               natlab         NAT lab (root): time to first message and to a ready session per NAT pair, R rounds
               all            all of the above (default)
               --clients N      bench clients for attach/route (default 1000)
@@ -164,6 +165,7 @@ public final class Bench {
             }
             if (s.equals("baseline-xmpp") || s.equals("all")) XmppBaseline.run(ctx, route);
             if (s.equals("e2e") || s.equals("all")) E2eScenario.run(ctx);
+            if (s.equals("relay") || s.equals("all")) RelayScenario.run(ctx);
             if (s.equals("natlab") || s.equals("all")) NatLabScenario.run(ctx);
             System.out.println("\nresults appended to " + resultsFile.toAbsolutePath() + " (run " + runId + ")");
             return 0;

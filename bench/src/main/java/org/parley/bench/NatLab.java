@@ -173,7 +173,7 @@ public final class NatLab implements AutoCloseable {
         supernode = spawn("inet", "supernode", "supernode", "run", "--data", work.resolve("sn1").toString(),
                 "--listen", SERVER + ":7700");
         for (int i = 0; i < NODES.size(); i++) startClient(NODES.get(i));
-        for (String n : NODES) awaitAttached(n, Duration.ofSeconds(60));
+        for (String n : NODES) awaitAttached(n, Duration.ofSeconds(120));
     }
 
     private Process spawn(String node, String name, String... args) throws IOException {
@@ -206,16 +206,26 @@ public final class NatLab implements AutoCloseable {
         portBase += 100;
         if (portBase > 60000) portBase = 40001;
         for (String n : NODES) startClient(n);
-        for (String n : NODES) awaitAttached(n, Duration.ofSeconds(60));
+        for (String n : NODES) awaitAttached(n, Duration.ofSeconds(120));
     }
 
     public void stopClient(String node) throws InterruptedException {
         Process p = clients.remove(node);
         apis.remove(node);
         if (p == null) return;
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        // the daemon is a grandchild (bash -> ip netns exec -> java): wait for all of them, or the next
+        // start finds the device folder still locked
+        List<ProcessHandle> tree = new ArrayList<>(p.descendants().toList());
+        tree.forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
         p.waitFor(10, TimeUnit.SECONDS);
+        for (ProcessHandle h : tree) {
+            try {
+                h.onExit().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("process " + h.pid() + " of " + node + " does not exit");
+            }
+        }
     }
 
     private String[] api(String node) throws IOException {
@@ -246,7 +256,9 @@ public final class NatLab implements AutoCloseable {
     }
 
     public void awaitAttached(String node, Duration timeout) throws Exception {
-        await(timeout, "client " + node + " attached", () -> {
+        Process p = clients.get(node);
+        await(timeout, "client " + node + " attached (log: " + logFile(node) + ")", () -> {
+            if (p != null && !p.isAlive()) throw new IllegalStateException("client " + node + " exited: " + tail(logFile(node)));
             try {
                 return "attached".equals(status(node).path("linkState").asText());
             } catch (IOException e) {
@@ -312,6 +324,15 @@ public final class NatLab implements AutoCloseable {
 
     public static Predicate<JsonNode> onPath(String path) {
         return s -> s != null && path.equals(s.path("path").asText());
+    }
+
+    private static String tail(Path f) {
+        try {
+            List<String> lines = Files.readAllLines(f);
+            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+        } catch (IOException e) {
+            return "(no log)";
+        }
     }
 
     public Path logFile(String name) {

@@ -18,6 +18,8 @@ final class NatLabScenario {
 
     record Sample(long readyMs, long deliveredMs, String path) {}
 
+    static final Duration SETTLE = Duration.ofSeconds(5);
+
     static void run(Bench.Context ctx) throws Exception {
         Path root = NatLab.findRoot();
         Optional<String> why = NatLab.unavailable(root);
@@ -33,6 +35,7 @@ final class NatLabScenario {
             lab.start();
             for (int r = 0; r < rounds; r++) {
                 if (r > 0) lab.restartClients();
+                Thread.sleep(SETTLE.toMillis()); // let ten freshly started JVMs finish starting up
                 for (NatLab.Pair p : NatLab.matrix()) {
                     samples.computeIfAbsent(p, k -> new ArrayList<>()).add(one(lab, p, r));
                 }
@@ -57,7 +60,8 @@ final class NatLabScenario {
         }
         t.note("ready: from the first message's send to the peer session on its final path (direct or relayed);");
         t.note("delivered: from send until the sender saw the acknowledgement (polled every 100 ms through curl, an upper bound);");
-        t.note("the first message does not wait for the session: it goes sealed through the supernode meanwhile.");
+        t.note("the first message does not wait for the session: it goes sealed through the supernode meanwhile;");
+        t.note("daemons run with -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx160m (ten JVMs on two cores), 5 s after their start.");
         t.print();
     }
 

@@ -35,7 +35,9 @@ import org.parley.supernode.relay.UdpRelay;
  * datagrams/s and MB/s, loss, the relay's drops, and the relay process's CPU time per second (utime + stime from
  * /proc), hence datagrams per second per core; then round-trip times of a single 100-byte ping-pong through the
  * relay and directly between the two sides. The relay runs with an effectively unlimited rate
- * (1 TB/s per session) and byte cap so that its limits do not interfere.
+ * (1 TB/s per session) and byte cap so that its limits do not interfere, and gets {@value #WARM_UP_SECONDS} s of
+ * unmeasured traffic per size first (JIT compilation of a new JVM). Parley and coturn cases alternate, so that both
+ * see the same background load of a shared machine.
  *
  * <p>Comparison ({@link CoturnBaseline}): coturn, the TURN server users would deploy, on 127.0.0.1 with the same
  * generator (one side a TURN client using ChannelData, the other a plain peer sending to the relayed address:
@@ -383,11 +385,8 @@ public final class RelayScenario {
             Thread.sleep(plan.rttSeconds() * 1000L);
             p.recording = false;
             double secs = (System.nanoTime() - t0) / 1e9;
-            Thread.sleep(20);
-            Histogram h;
-            synchronized (p) {
-                h = p.histogram.copy();
-            }
+            Thread.sleep(20); // the event loop has seen 'recording' turn false
+            Histogram h = p.histogram.copy();
             // the histogram holds nanoseconds; Results.Summary expects microseconds
             Histogram us = new Histogram(TimeUnit.SECONDS.toMicros(10), 3);
             for (org.HdrHistogram.HistogramIterationValue v : h.recordedValues()) {

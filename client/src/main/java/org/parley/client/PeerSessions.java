@@ -48,7 +48,7 @@ final class PeerSessions {
     static final Duration PUNCH_WINDOW = Duration.ofMillis(2500);
     static final Duration PUNCH_EVERY = Duration.ofMillis(100);
     static final Duration DIAL_DELAY = Duration.ofMillis(250);
-    static final Duration RELAY_DEADLINE = Duration.ofMillis(1500);
+    static final Duration RELAY_DEADLINE = Duration.ofMillis(1000);
     static final Duration UPGRADE_INTERVAL = Duration.ofSeconds(10);
     static final Duration PING_EVERY = Duration.ofSeconds(1);
     static final Duration DEAD_AFTER = Duration.ofMillis(4500);
@@ -91,6 +91,7 @@ final class PeerSessions {
         String relayVia;
         String path = "none";
         String lastRealPath;
+        long downSince;
         long since;
         int pathChanges;
         String observed;
@@ -173,11 +174,6 @@ final class PeerSessions {
             if (c != null) out.add(c);
         }
         return out;
-    }
-
-    boolean hasActive(String device) {
-        Link l = links.get(device);
-        return l != null && l.active() != null;
     }
 
     List<Info> infos() {
@@ -448,6 +444,7 @@ final class PeerSessions {
             if (l.lastRealPath == null || "none".equals(l.path)) l.since = clock.millis();
             l.lastRealPath = p;
         }
+        if ("none".equals(p)) l.downSince = clock.millis();
         l.path = p;
     }
 
@@ -508,18 +505,10 @@ final class PeerSessions {
                 // background upgrade: try direct again without touching the relayed connection
                 startAttempt(l, newAttemptId(), true);
             } else if (!directUp && !relayUp && l.attempt == null && !l.relayPending && now >= l.relayRetryAt
-                    && l.path.equals("none") && l.since != 0 && dialer(l.device)) {
-                // we had a session and lost every path: rebuild it
+                    && l.path.equals("none") && l.since != 0 && now - l.downSince < 60_000 && dialer(l.device)) {
+                // we had a session and lost every path: rebuild it for a minute (queued messages restart it later)
                 startAttempt(l, newAttemptId(), true);
             }
         }
-    }
-
-    /** The peer went offline: forget its paths. Worker thread. */
-    void forget(String device) {
-        Link l = links.remove(device);
-        if (l == null) return;
-        if (l.direct != null) l.direct.close();
-        if (l.relayed != null) l.relayed.close();
     }
 }

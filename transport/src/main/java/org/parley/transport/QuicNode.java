@@ -100,6 +100,7 @@ public final class QuicNode implements AutoCloseable {
     private final InetSocketAddress local;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final Set<Channel> relayChannels = ConcurrentHashMap.newKeySet();
+    private final java.util.Map<String, QuicSslContext> clientSsl = new ConcurrentHashMap<>();
     private final Counter garbage;
     private final Counter badFrames;
     private final Counter rejectedPeers;
@@ -237,11 +238,16 @@ public final class QuicNode implements AutoCloseable {
         }, DIALERS);
     }
 
+    /**
+     * A client codec for one dial. The TLS context is built once per required role and reused: building it
+     * costs milliseconds, and the identity's key manager already follows certificate renewals.
+     */
     private ChannelHandler clientCodec(Role requiredRole) {
-        QuicSslContext ssl = QuicSslContextBuilder.forClient()
-                .keyManager(identity.keyManager(), null)
-                .trustManager(new CaTrustManager(verifier, requiredRole))
-                .applicationProtocols(Limits.ALPN).build();
+        QuicSslContext ssl = clientSsl.computeIfAbsent(requiredRole == null ? "any" : requiredRole.name(),
+                k -> QuicSslContextBuilder.forClient()
+                        .keyManager(identity.keyManager(), null)
+                        .trustManager(new CaTrustManager(verifier, requiredRole))
+                        .applicationProtocols(Limits.ALPN).build());
         return tune(new QuicClientCodecBuilder().sslContext(ssl)).build();
     }
 

@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * <p>Limits ({@link RelayConfig}): a per-session token bucket on bytes (datagrams over it are dropped), a
  * per-session total after which both sides get {@code RELAY_DENY(reason 2)} and the session is removed, and
  * expiry of sessions not bound by both sides within the bind timeout or idle (nothing forwarded) for the
- * idle timeout. Unknown or expired tokens get {@code RELAY_DENY(reason 1)}. Everything else that is not
+ * idle timeout (binds are not activity: a session lives on forwarded datagrams; the idle timer starts when
+ * both sides are bound). Unknown or expired tokens get {@code RELAY_DENY(reason 1)}. Everything else that is not
  * forwardable — datagrams from unbound sources, malformed control datagrams, control datagrams other than
  * {@code RELAY_BIND}, empty datagrams and datagrams of {@link #MAX_DATAGRAM_BYTES}+1 bytes or more (they may
  * have been truncated) — is dropped and counted; nothing a remote sends can stop a channel.
@@ -64,6 +65,8 @@ import org.slf4j.LoggerFactory;
  * with SO_REUSEPORT to the relay port, so the kernel spreads the 4-tuples over all cores. Reads use
  * recvmmsg (up to {@value #READ_BATCH} datagrams per call) and forwarding writes are flushed once per read
  * batch, which Netty turns into sendmmsg; a forwarded datagram is the received buffer itself (no copy).
+ * Each socket asks for 4 MB receive and send buffers (the kernel caps them at net.core.rmem_max and
+ * wmem_max); an IPv4 bind address gets AF_INET sockets (no IPv4-mapped addresses on every datagram).
  * Session state lives in concurrent maps keyed by token and by source address; binds, removals and
  * allocations take one lock, forwarding takes only the session's monitor for its counters.
  *
@@ -131,7 +134,8 @@ public final class UdpRelay implements AutoCloseable {
         try {
             // an IPv4 address gets an AF_INET socket: no IPv4-mapped IPv6 addresses to convert on every datagram
             SocketProtocolFamily family = bindTo.getAddress() instanceof Inet4Address ? SocketProtocolFamily.INET : null;
-            Bootstrap b = new Bootstrap().group(group).channelFactory((ChannelFactory<EpollDatagramChannel>) () -> new EpollDatagramChannel(family))
+            Bootstrap b = new Bootstrap().group(group)
+                    .channelFactory((ChannelFactory<EpollDatagramChannel>) () -> new EpollDatagramChannel(family))
                     .option(UnixChannelOption.SO_REUSEPORT, true)
                     .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
                     .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
