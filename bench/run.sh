@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Parley benchmarks.
 #
-#   bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|all] [--clients N] [--seconds S] [--rounds R]
+#   bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|direct|all] [--clients N] [--seconds S] [--rounds R]
 #                [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
 #
 # Finds the JDK the way ./parley does, builds the project (mvn -q install -DskipTests) when sources changed,
@@ -11,6 +11,7 @@
 # Environment:
 #   BENCH_JAVA_OPTS            extra JVM options of the benchmark JVM
 #   BENCH_SUPERNODE_JAVA_OPTS  extra JVM options of the spawned supernode JVM (and of the relay JVM of 'relay')
+#   BENCH_RECEIVER_JAVA_OPTS   extra JVM options of the receiving JVM of 'direct'
 #   BENCH_NO_BUILD=1           never build; use what is in bench/target
 #   BENCH_EJABBERDCTL          ejabberdctl to use for baseline-xmpp (default /usr/sbin/ejabberdctl)
 #   BENCH_DEBUG=1              report every bench client whose supernode connection closes
@@ -101,7 +102,7 @@ cleanup() {
             pid)
                 [[ $val =~ ^[0-9]+$ ]] || continue
                 cmd=$(tr '\0' ' ' <"/proc/$val/cmdline" 2>/dev/null) || continue
-                if [[ $cmd == *org.parley.app.Main* || $cmd == *beam* || $cmd == *org.parley.bench.RelayScenario* || $cmd == *turnserver* ]]; then
+                if [[ $cmd == *org.parley.app.Main* || $cmd == *beam* || $cmd == *org.parley.bench.RelayScenario* || $cmd == *turnserver* || $cmd == *DirectScenario\$Receiver* || $cmd == *iperf3* ]]; then
                     printf 'bench: stopping leftover process %s\n' "$val" >&2
                     kill -TERM "$val" 2>/dev/null
                     sleep 2

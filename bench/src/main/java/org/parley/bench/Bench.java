@@ -13,14 +13,14 @@ import java.util.Locale;
  * Benchmark program. Usage:
  *
  * <pre>
- * bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|all] [--clients N] [--seconds S]
+ * bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|direct|all] [--clients N] [--seconds S]
  *              [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T] [--rounds R]
  * </pre>
  */
 public final class Bench {
     private Bench() {}
 
-    static final List<String> SCENARIOS = List.of("attach", "route", "e2e", "baseline-xmpp", "relay", "natlab", "all");
+    static final List<String> SCENARIOS = List.of("attach", "route", "e2e", "baseline-xmpp", "relay", "natlab", "direct", "all");
 
     /** Command line options. */
     record Options(String scenario, int clients, int seconds, List<Integer> pairs, int concurrency, int users,
@@ -78,7 +78,7 @@ public final class Bench {
             return new Options(scenario, clients, seconds, pairs, concurrency, users, warmup, threads, rounds);
         }
 
-        private static int intArg(String[] args, int i, String name, int min, int max) {
+        static int intArg(String[] args, int i, String name, int min, int max) {
             if (i >= args.length) throw new IllegalArgumentException(name + " needs a number");
             try {
                 int v = Integer.parseInt(args[i]);
@@ -100,7 +100,7 @@ public final class Bench {
     record Context(Options options, Results results, Cleanup cleanup, Path tmp) {}
 
     static final String USAGE = """
-            usage: bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|all] [--clients N] [--seconds S]
+            usage: bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|direct|all] [--clients N] [--seconds S]
                                 [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
                                 [--rounds R]
               attach         N bench clients attach to a supernode in its own JVM: attaches/s, latency, heap per client
@@ -109,6 +109,7 @@ public final class Bench {
               baseline-xmpp  the route round trip through a private ejabberd, with ratios to Parley (runs 'route' first)
               relay          the supernode's UDP relay in its own JVM: forwarded datagrams/s, MB/s, CPU, added RTT; vs coturn
               natlab         NAT lab (root): time to first message and to a ready session per NAT pair, R rounds
+              direct         one direct QUIC peer session on 127.0.0.1 (receiver in its own JVM): goodput, CPU; vs iperf3
               all            all of the above (default)
               --clients N      bench clients for attach/route (default 1000)
               --seconds S      measured seconds per level (default 10)
@@ -167,6 +168,7 @@ public final class Bench {
             if (s.equals("e2e") || s.equals("all")) E2eScenario.run(ctx);
             if (s.equals("relay") || s.equals("all")) RelayScenario.run(ctx);
             if (s.equals("natlab") || s.equals("all")) NatLabScenario.run(ctx);
+            if (s.equals("direct") || s.equals("all")) DirectScenario.run(ctx);
             System.out.println("\nresults appended to " + resultsFile.toAbsolutePath() + " (run " + runId + ")");
             return 0;
         } catch (IllegalArgumentException e) {

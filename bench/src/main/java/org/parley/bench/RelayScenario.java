@@ -141,13 +141,13 @@ public final class RelayScenario {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
-                case "--seconds" -> seconds = intArg(args, ++i, a, 1, 600);
-                case "--warmup" -> warmup = intArg(args, ++i, a, 0, 60);
+                case "--seconds" -> seconds = Bench.Options.intArg(args, ++i, a, 1, 600);
+                case "--warmup" -> warmup = Bench.Options.intArg(args, ++i, a, 0, 60);
                 case "--sessions" -> sessions = listArg(args, ++i, a, 1, 256);
                 case "--sizes" -> sizes = listArg(args, ++i, a, 16, 1400);
-                case "--relay-threads" -> relayThreads = intArg(args, ++i, a, 1, 64);
-                case "--bench-threads" -> benchThreads = intArg(args, ++i, a, 1, 64);
-                case "--window" -> window = intArg(args, ++i, a, 1, 4096);
+                case "--relay-threads" -> relayThreads = Bench.Options.intArg(args, ++i, a, 1, 64);
+                case "--bench-threads" -> benchThreads = Bench.Options.intArg(args, ++i, a, 1, 64);
+                case "--window" -> window = Bench.Options.intArg(args, ++i, a, 1, 4096);
                 case "--no-coturn" -> coturn = false;
                 default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
             }
@@ -175,17 +175,6 @@ public final class RelayScenario {
             return 1;
         } finally {
             cleanup.runAll();
-        }
-    }
-
-    private static int intArg(String[] args, int i, String name, int min, int max) {
-        if (i >= args.length) throw new IllegalArgumentException(name + " needs a number");
-        try {
-            int v = Integer.parseInt(args[i]);
-            if (v < min || v > max) throw new NumberFormatException();
-            return v;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + ": '" + args[i] + "' is not a number from " + min + " to " + max);
         }
     }
 

@@ -273,18 +273,7 @@ public final class QuicNode implements AutoCloseable {
             try {
                 long deadline = System.nanoTime() + timeout.toNanos();
                 RelayBinding binding = new RelayBinding(token, true);
-                ChannelHandler codec = clientCodec(requiredRole);
-                GarbageFilter relayFilter = new GarbageFilter(garbage, binding);
-                dg = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
-                        .handler(new ChannelInitializer<Channel>() {
-                            @Override
-                            protected void initChannel(Channel ch) {
-                                ch.pipeline().addLast(relayFilter, codec);
-                            }
-                        }).bind(new InetSocketAddress(local.getAddress(), 0)).sync().channel();
-                dg.attr(RELAY).set(relay);
-                dg.connect(relay).sync();
-                binding.start(dg, relay);
+                dg = relaySocket(relay, binding, clientCodec(requiredRole));
                 long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
                 binding.ready.get(left, TimeUnit.MILLISECONDS);
                 left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
@@ -320,21 +309,8 @@ public final class QuicNode implements AutoCloseable {
             Channel dg = null;
             try {
                 RelayBinding binding = new RelayBinding(token, false);
-                ChannelHandler codec = serverCodec();
-                GarbageFilter relayFilter = new GarbageFilter(garbage, binding);
-                dg = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
-                        .handler(new ChannelInitializer<Channel>() {
-                            @Override
-                            protected void initChannel(Channel ch) {
-                                ch.pipeline().addLast(relayFilter, codec);
-                            }
-                        }).bind(new InetSocketAddress(local.getAddress(), 0)).sync().channel();
-                dg.attr(RELAY).set(relay);
-                dg.connect(relay).sync();
-                relayChannels.add(dg);
+                dg = relaySocket(relay, binding, serverCodec());
                 Channel ch = dg;
-                ch.closeFuture().addListener(f -> relayChannels.remove(ch));
-                binding.start(dg, relay);
                 binding.ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 ch.eventLoop().schedule(() -> {
                     for (Connection c : connections) if (c.datagramChannel() == ch) return;
@@ -348,6 +324,27 @@ public final class QuicNode implements AutoCloseable {
                 throw new java.util.concurrent.CompletionException(new IOException("relay binding at " + hp(relay) + " failed: " + why));
             }
         }, DIALERS);
+    }
+
+    /**
+     * A socket of its own for one relay session: an ephemeral port connect()ed to the relay, carrying the
+     * binding handshake and a QUIC codec. Closed with the node.
+     */
+    private Channel relaySocket(InetSocketAddress relay, RelayBinding binding, ChannelHandler codec) throws InterruptedException {
+        GarbageFilter relayFilter = new GarbageFilter(garbage, binding);
+        Channel dg = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(relayFilter, codec);
+                    }
+                }).bind(new InetSocketAddress(local.getAddress(), 0)).sync().channel();
+        dg.attr(RELAY).set(relay);
+        relayChannels.add(dg);
+        dg.closeFuture().addListener(f -> relayChannels.remove(dg));
+        dg.connect(relay).sync();
+        binding.start(dg, relay);
+        return dg;
     }
 
     /**
