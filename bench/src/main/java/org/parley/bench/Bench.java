@@ -138,48 +138,86 @@ public final class Bench {
         System.exit(rc);
     }
 
-    static int run(String[] args) {
-        Options o = Options.parse(args);
+    /** The body of a benchmark run, given its results file, cleanup and temporary folder. */
+    interface Session {
+        void run(Results results, Cleanup cleanup, Path tmp) throws Exception;
+    }
+
+    /**
+     * Runs one benchmark session: a run id, the results file (system property {@code bench.results}), the
+     * cleanup of spawned processes and of a temporary folder. Returns the exit code; argument errors pass
+     * through to the caller's usage message.
+     */
+    static int session(String label, Session body) {
         String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path resultsFile = Path.of(System.getProperty("bench.results", "bench/target/results.jsonl"));
+        Path resultsFile = resultsFile();
         String leftovers = System.getProperty("bench.leftovers");
         Cleanup cleanup = new Cleanup(leftovers == null ? null : Path.of(leftovers));
         Results results = new Results(resultsFile, runId);
         try {
             Path tmp = Files.createTempDirectory("parley-bench-");
             cleanup.folder(tmp);
-            Context ctx = new Context(o, results, cleanup, tmp);
-            environment(ctx);
-            String s = o.scenario();
-            List<RouteScenario.LevelResult> route = null;
-            boolean xmppSkipped = s.equals("baseline-xmpp") && XmppServer.unavailableReason() != null;
-            if (s.equals("attach") || s.equals("route") || s.equals("all") || (s.equals("baseline-xmpp") && !xmppSkipped)) {
-                boolean measureAttach = s.equals("attach") || s.equals("all");
-                boolean doRoute = !s.equals("attach");
-                Path dir = Files.createDirectories(tmp.resolve("network"));
-                try (BenchNetwork net = BenchNetwork.start(dir, o.clients() + 10, cleanup)) {
-                    try (Fleet fleet = AttachScenario.run(ctx, net, measureAttach)) {
-                        if (doRoute) route = RouteScenario.run(ctx, net, fleet.attachedClients());
-                    }
-                    if (!net.alive()) System.out.println("warning: the supernode process exited during the run");
-                }
-            }
-            if (s.equals("baseline-xmpp") || s.equals("all")) XmppBaseline.run(ctx, route);
-            if (s.equals("e2e") || s.equals("all")) E2eScenario.run(ctx);
-            if (s.equals("relay") || s.equals("all")) RelayScenario.run(ctx);
-            if (s.equals("natlab") || s.equals("all")) NatLabScenario.run(ctx);
-            if (s.equals("direct") || s.equals("all")) DirectScenario.run(ctx);
+            body.run(results, cleanup, tmp);
             System.out.println("\nresults appended to " + resultsFile.toAbsolutePath() + " (run " + runId + ")");
             return 0;
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (Exception | Error e) {
-            System.err.println("bench: failed: " + e);
+            System.err.println(label + ": failed: " + e);
             e.printStackTrace(System.err);
             return 1;
         } finally {
             cleanup.runAll();
         }
+    }
+
+    /** bench/target/results.jsonl: the system property, else next to the classes folder, else relative. */
+    static Path resultsFile() {
+        String p = System.getProperty("bench.results");
+        if (p != null) return Path.of(p);
+        try {
+            Path classes = Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (classes.endsWith(Path.of("target", "classes"))) return classes.resolveSibling("results.jsonl");
+        } catch (Exception ignored) {
+            // fall through
+        }
+        return Path.of("bench/target/results.jsonl");
+    }
+
+    static int run(String[] args) {
+        Options o = Options.parse(args);
+        return session("bench", (results, cleanup, tmp) -> {
+            Context ctx = new Context(o, results, cleanup, tmp);
+            environment(ctx);
+            String s = o.scenario();
+            List<RouteScenario.LevelResult> route = attachAndRoute(ctx);
+            if (s.equals("baseline-xmpp") || s.equals("all")) XmppBaseline.run(ctx, route);
+            if (s.equals("e2e") || s.equals("all")) E2eScenario.run(ctx);
+            if (s.equals("relay") || s.equals("all")) RelayScenario.run(ctx);
+            if (s.equals("natlab") || s.equals("all")) NatLabScenario.run(ctx);
+            if (s.equals("direct") || s.equals("all")) DirectScenario.run(ctx);
+        });
+    }
+
+    /** The attach and route scenarios, which share one supernode; returns route's levels or null. */
+    private static List<RouteScenario.LevelResult> attachAndRoute(Context ctx) throws Exception {
+        Options o = ctx.options();
+        String s = o.scenario();
+        boolean xmppSkipped = s.equals("baseline-xmpp") && XmppServer.unavailableReason() != null;
+        if (!(s.equals("attach") || s.equals("route") || s.equals("all") || (s.equals("baseline-xmpp") && !xmppSkipped))) {
+            return null;
+        }
+        boolean measureAttach = s.equals("attach") || s.equals("all");
+        boolean doRoute = !s.equals("attach");
+        List<RouteScenario.LevelResult> route = null;
+        Path dir = Files.createDirectories(ctx.tmp().resolve("network"));
+        try (BenchNetwork net = BenchNetwork.start(dir, o.clients() + 10, ctx.cleanup())) {
+            try (Fleet fleet = AttachScenario.run(ctx, net, measureAttach)) {
+                if (doRoute) route = RouteScenario.run(ctx, net, fleet.attachedClients());
+            }
+            if (!net.alive()) System.out.println("warning: the supernode process exited during the run");
+        }
+        return route;
     }
 
     private static void environment(Context ctx) {

@@ -17,8 +17,6 @@ import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -94,10 +92,10 @@ public final class DirectScenario {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
-                    case "--seconds" -> seconds = intArg(args, ++i, a, 1, 300);
-                    case "--warmup" -> warmup = intArg(args, ++i, a, 0, 60);
-                    case "--frame-bytes" -> frame = intArg(args, ++i, a, 1, Limits.MAX_TEXT_BYTES);
-                    case "--in-flight" -> inFlight = intArg(args, ++i, a, 1, 4096);
+                    case "--seconds" -> seconds = Bench.Options.intArg(args, ++i, a, 1, 300);
+                    case "--warmup" -> warmup = Bench.Options.intArg(args, ++i, a, 0, 60);
+                    case "--frame-bytes" -> frame = Bench.Options.intArg(args, ++i, a, 1, Limits.MAX_TEXT_BYTES);
+                    case "--in-flight" -> inFlight = Bench.Options.intArg(args, ++i, a, 1, 4096);
                     case "--no-iperf" -> iperf = false;
                     case "-h", "--help" -> throw new Bench.HelpRequested();
                     default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
@@ -113,17 +111,6 @@ public final class DirectScenario {
         static Plan of(Bench.Options o) {
             return new Plan(Math.min(300, o.seconds()), Math.min(60, Math.max(5, o.warmupSeconds())), DEFAULT_FRAME_BYTES,
                     DEFAULT_IN_FLIGHT, true);
-        }
-
-        private static int intArg(String[] args, int i, String name, int min, int max) {
-            if (i >= args.length) throw new IllegalArgumentException(name + " needs a number");
-            try {
-                int v = Integer.parseInt(args[i]);
-                if (v < min || v > max) throw new NumberFormatException();
-                return v;
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(name + ": '" + args[i] + "' is not a number from " + min + " to " + max);
-            }
         }
     }
 
@@ -168,40 +155,12 @@ public final class DirectScenario {
     }
 
     private static int standalone(Plan plan) {
-        String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path resultsFile = resultsFile();
-        String leftovers = System.getProperty("bench.leftovers");
-        Cleanup cleanup = new Cleanup(leftovers == null ? null : Path.of(leftovers));
-        Results results = new Results(resultsFile, runId);
-        try {
-            Path tmp = Files.createTempDirectory("parley-bench-");
-            cleanup.folder(tmp);
+        return Bench.session("bench", (results, cleanup, tmp) -> {
             System.out.printf(Locale.ROOT, "Parley direct-path benchmark run %s: %d cores, %s %s, load average (1 min) %.2f%n",
-                    runId, Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
+                    results.runId(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
                     System.getProperty("java.runtime.version"), Probe.loadAverage());
             run(plan, results, cleanup, tmp);
-            System.out.println("\nresults appended to " + resultsFile.toAbsolutePath() + " (run " + runId + ")");
-            return 0;
-        } catch (Exception | Error e) {
-            System.err.println("bench: failed: " + e);
-            e.printStackTrace(System.err);
-            return 1;
-        } finally {
-            cleanup.runAll();
-        }
-    }
-
-    /** bench/target/results.jsonl: the system property, else next to the classes folder, else relative. */
-    private static Path resultsFile() {
-        String p = System.getProperty("bench.results");
-        if (p != null) return Path.of(p);
-        try {
-            Path classes = Path.of(DirectScenario.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            if (classes.endsWith(Path.of("target", "classes"))) return classes.resolveSibling("results.jsonl");
-        } catch (Exception ignored) {
-            // fall through
-        }
-        return Path.of("bench/target/results.jsonl");
+        });
     }
 
     /** Scenario "direct" of {@link Bench}. */

@@ -73,7 +73,6 @@ public final class NatLab implements AutoCloseable {
     private final List<Process> processes = new CopyOnWriteArrayList<>();
     private final Map<String, Process> clients = new LinkedHashMap<>();
     private final Map<String, String[]> apis = new LinkedHashMap<>();
-    private final List<String> log = new CopyOnWriteArrayList<>();
     private Process supernode;
     private LoginServerData data;
     private boolean up;
@@ -106,10 +105,6 @@ public final class NatLab implements AutoCloseable {
             if (!found) return Optional.of("the NAT lab needs '" + tool + "' (Debian packages iproute2, iptables, curl)");
         }
         return Optional.empty();
-    }
-
-    public List<String> log() {
-        return log;
     }
 
     // ------------------------------------------------------------------ shell
@@ -285,13 +280,11 @@ public final class NatLab implements AutoCloseable {
     public void block(String a, String b) throws IOException, InterruptedException {
         Res r = lab("block", a, b);
         if (r.code() != 0) throw new IOException("block failed: " + r.err().strip());
-        log.add("blocked " + a + " <-> " + b);
     }
 
     public void unblock(String a, String b) throws IOException, InterruptedException {
         Res r = lab("unblock", a, b);
         if (r.code() != 0) throw new IOException("unblock failed: " + r.err().strip());
-        log.add("unblocked " + a + " <-> " + b);
     }
 
     public interface Check {

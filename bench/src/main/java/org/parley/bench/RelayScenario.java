@@ -8,12 +8,9 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -153,29 +150,10 @@ public final class RelayScenario {
             }
         }
         if (warmup < 0) warmup = Math.max(1, Math.min(3, seconds / 3));
-        String runId = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path resultsFile = Path.of(System.getProperty("bench.results", "bench/target/results.jsonl"));
-        String leftovers = System.getProperty("bench.leftovers");
-        Cleanup cleanup = new Cleanup(leftovers == null ? null : Path.of(leftovers));
-        Results results = new Results(resultsFile, runId);
-        try {
-            Path tmp = Files.createTempDirectory("parley-bench-");
-            cleanup.folder(tmp);
-            Bench.Options o = Bench.Options.parse(new String[] {"--seconds", Integer.toString(seconds), "--warmup",
-                    Integer.toString(warmup), "--bench-threads", Integer.toString(benchThreads)});
-            Bench.Context ctx = new Bench.Context(o, results, cleanup, tmp);
-            run(ctx, new Plan(seconds, warmup, sessions, sizes, relayThreads, benchThreads, window, coturn));
-            System.out.println("\nresults appended to " + resultsFile.toAbsolutePath() + " (run " + runId + ")");
-            return 0;
-        } catch (IllegalArgumentException e) {
-            throw e;
-        } catch (Exception | Error e) {
-            System.err.println("bench relay: failed: " + e);
-            e.printStackTrace(System.err);
-            return 1;
-        } finally {
-            cleanup.runAll();
-        }
+        Bench.Options o = Bench.Options.parse(new String[] {"--seconds", Integer.toString(seconds), "--warmup",
+                Integer.toString(warmup), "--bench-threads", Integer.toString(benchThreads)});
+        Plan plan = new Plan(seconds, warmup, sessions, sizes, relayThreads, benchThreads, window, coturn);
+        return Bench.session("bench relay", (results, cleanup, tmp) -> run(new Bench.Context(o, results, cleanup, tmp), plan));
     }
 
     private static List<Integer> listArg(String[] args, int i, String name, int min, int max) {

@@ -715,10 +715,8 @@ public final class ClientDaemon implements AutoCloseable {
             }
             if (sent) lastAttempt.put(m.id(), now);
         }
-        {
-            for (DeviceRecord d : devices) {
-                if (!direct.containsKey(d.deviceId())) peers.ensure(d);
-            }
+        for (DeviceRecord d : devices) {
+            if (!direct.containsKey(d.deviceId())) peers.ensure(d);
         }
     }
 

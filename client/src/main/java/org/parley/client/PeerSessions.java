@@ -234,11 +234,7 @@ final class PeerSessions {
         log.debug("attempt {} with {}: targets {}", id, l.device, a.targets);
         punchRound(l, a);
         if (dialer(l.device)) {
-            worker.schedule(() -> {
-                if (l.attempt == a && (l.direct == null || !l.direct.isOpen())) {
-                    for (InetSocketAddress t : List.copyOf(a.targets)) dial(l, a, t);
-                }
-            }, DIAL_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+            scheduleDials(l, a);
             worker.schedule(() -> deadline(l, a), RELAY_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
         }
         worker.schedule(() -> {
@@ -247,6 +243,15 @@ final class PeerSessions {
                 l.nextUpgrade = clock.millis() + jittered(UPGRADE_INTERVAL);
             }
         }, PUNCH_WINDOW.toMillis() + dialTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** After {@link #DIAL_DELAY}, dials every known address of the attempt not dialed yet (punches may not come). */
+    private void scheduleDials(Link l, Attempt a) {
+        worker.schedule(() -> {
+            if (l.attempt == a && (l.direct == null || !l.direct.isOpen())) {
+                for (InetSocketAddress t : List.copyOf(a.targets)) dial(l, a, t);
+            }
+        }, DIAL_DELAY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private long jittered(Duration d) {
@@ -309,12 +314,7 @@ final class PeerSessions {
             startAttempt(l, c.attemptId(), false);
         } else {
             refreshTargets(l, l.attempt);
-            if (dialer(device) && l.direct == null) {
-                Attempt a = l.attempt;
-                worker.schedule(() -> {
-                    if (l.attempt == a && l.direct == null) for (InetSocketAddress t : List.copyOf(a.targets)) dial(l, a, t);
-                }, DIAL_DELAY.toMillis(), TimeUnit.MILLISECONDS);
-            }
+            if (dialer(device) && l.direct == null) scheduleDials(l, l.attempt);
         }
     }
 

@@ -1,7 +1,6 @@
 package org.parley.protocol;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
@@ -141,9 +140,5 @@ public sealed interface ControlDatagram {
         byte[] r = HexFormat.of().parseHex(deviceIdHex);
         if (r.length != ID_BYTES) throw new IllegalArgumentException("device id must be 32 hex digits");
         return r;
-    }
-
-    public static boolean sameId(byte[] a, byte[] b) {
-        return Arrays.equals(a, b);
     }
 }

@@ -19,7 +19,7 @@ public final class Limits {
     /** Most elements in any list field. */
     public static final int MAX_LIST = 64;
     /** Size of a relay session token (see {@link ControlDatagram}). */
-    public static final int RELAY_TOKEN_BYTES = 16;
+    public static final int RELAY_TOKEN_BYTES = ControlDatagram.ID_BYTES;
     /** ALPN protocol id of Parley QUIC connections. */
     public static final String ALPN = "parley/1";
 

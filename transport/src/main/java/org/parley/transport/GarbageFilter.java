@@ -52,9 +52,7 @@ final class GarbageFilter extends ChannelInboundHandlerAdapter {
             try {
                 ControlDatagram d = ControlDatagram.decode(p.content().nioBuffer());
                 if (d != null) sink.control(d, p.sender(), ctx);
-            } catch (WireFormatException e) {
-                dropped.increment();
-            } catch (RuntimeException e) {
+            } catch (WireFormatException | RuntimeException e) {
                 dropped.increment();
             } finally {
                 p.release();
