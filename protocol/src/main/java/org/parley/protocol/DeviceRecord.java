@@ -1,10 +1,96 @@
 package org.parley.protocol;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * What the directory holds about one online device: its id and user, presence, the UDP address its
- * supernode observes, the addresses it sees on its own interfaces, its certificate and when it attached.
+ * A directory record: what the overlay holds about one online device. It is created and signed by the device
+ * itself (ECDSA P-256 with the key of {@code certificate}), so no supernode can forge, alter or roll it back:
+ * every store and every read checks the certificate chain, that the certificate names {@code user} and
+ * {@code deviceId}, the signature over {@link #signedBytes()}, the expiry, and that {@code sequence} is not
+ * older than what the holder already has.
+ *
+ * @param deviceId        32 hex digits, as in the certificate
+ * @param user            account name, as in the certificate
+ * @param presence        online, away, busy or invisible
+ * @param observedAddress the UDP address the device's supernode observes (host:port), what peers punch to
+ * @param localAddresses  the addresses the device sees on its own interfaces (at most 8)
+ * @param certificate     the device certificate (DER)
+ * @param sinceMillis     when the device attached to its current supernode
+ * @param supernodes      the supernode(s) the device is attached to (host:port), through which it is reached
+ * @param capabilities    what the device supports ("chat", "relay", "call", ...)
+ * @param sequence        increases with every new record of this device; a lower one never replaces a higher
+ * @param expiresAtMillis soft state: the record is dropped after this unless republished (see {@link Limits#RECORD_TTL_MILLIS})
+ * @param signature       the device's signature over {@link #signedBytes()}
  */
 public record DeviceRecord(String deviceId, String user, String presence, String observedAddress,
-                           List<String> localAddresses, byte[] certificate, long sinceMillis) {}
+                           List<String> localAddresses, byte[] certificate, long sinceMillis,
+                           List<String> supernodes, List<String> capabilities, long sequence, long expiresAtMillis,
+                           byte[] signature) {
+    /** Domain separation prefix of the signed bytes. */
+    public static final String SIGNING_CONTEXT = "parley-directory-record/1";
+
+    public DeviceRecord {
+        localAddresses = List.copyOf(localAddresses);
+        supernodes = List.copyOf(supernodes);
+        capabilities = List.copyOf(capabilities);
+        if (signature == null) signature = new byte[0];
+    }
+
+    /** An unsigned record (sequence 0, no expiry): for tests and for records a supernode builds for itself. */
+    public DeviceRecord(String deviceId, String user, String presence, String observedAddress,
+                        List<String> localAddresses, byte[] certificate, long sinceMillis) {
+        this(deviceId, user, presence, observedAddress, localAddresses, certificate, sinceMillis, List.of(), List.of(),
+                0, 0, new byte[0]);
+    }
+
+    public DeviceRecord withSignature(byte[] sig) {
+        return new DeviceRecord(deviceId, user, presence, observedAddress, localAddresses, certificate, sinceMillis,
+                supernodes, capabilities, sequence, expiresAtMillis, sig);
+    }
+
+    /** The canonical bytes the device signs: every field but the signature, in a fixed layout. */
+    public byte[] signedBytes() {
+        ByteBuffer b = ByteBuffer.allocate(encodedSizeBound());
+        putStr(b, SIGNING_CONTEXT);
+        putStr(b, deviceId);
+        putStr(b, user);
+        putStr(b, presence);
+        putStr(b, observedAddress);
+        putStrs(b, localAddresses);
+        b.putInt(certificate.length).put(certificate);
+        b.putLong(sinceMillis);
+        putStrs(b, supernodes);
+        putStrs(b, capabilities);
+        b.putLong(sequence);
+        b.putLong(expiresAtMillis);
+        byte[] out = new byte[b.position()];
+        b.flip().get(out);
+        return out;
+    }
+
+    private int encodedSizeBound() {
+        int n = 64 + certificate.length + 4 * (2 + Limits.MAX_STRING_BYTES * 3);
+        for (String s : localAddresses) n += 2 + s.length() * 4;
+        for (String s : supernodes) n += 2 + s.length() * 4;
+        for (String s : capabilities) n += 2 + s.length() * 4;
+        return n + SIGNING_CONTEXT.length() + 2;
+    }
+
+    private static void putStr(ByteBuffer b, String s) {
+        byte[] u = s.getBytes(StandardCharsets.UTF_8);
+        b.putShort((short) u.length).put(u);
+    }
+
+    private static void putStrs(ByteBuffer b, List<String> l) {
+        b.putShort((short) l.size());
+        for (String s : l) putStr(b, s);
+    }
+
+    /** True if both records carry the same signed content (and signature). */
+    public boolean sameAs(DeviceRecord o) {
+        return o != null && sequence == o.sequence && java.util.Arrays.equals(signature, o.signature)
+                && java.util.Arrays.equals(signedBytes(), o.signedBytes());
+    }
+}

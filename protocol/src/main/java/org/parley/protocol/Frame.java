@@ -16,9 +16,16 @@ public sealed interface Frame {
         public int type() { return 1; }
     }
 
-    /** Admission: the supernode's id, the UDP address it observes for the client, and the keepalive interval. */
-    record Welcome(String supernodeId, String observedAddress, long serverTimeMillis, int keepaliveMillis)
-            implements Frame {
+    /**
+     * Admission: the supernode's id, the UDP address it observes for the client, the keepalive interval, and
+     * other supernodes (host:port, least loaded first) for the client's host cache.
+     */
+    record Welcome(String supernodeId, String observedAddress, long serverTimeMillis, int keepaliveMillis,
+                   List<String> supernodes) implements Frame {
+        public Welcome(String supernodeId, String observedAddress, long serverTimeMillis, int keepaliveMillis) {
+            this(supernodeId, observedAddress, serverTimeMillis, keepaliveMillis, List.of());
+        }
+
         public int type() { return 2; }
     }
 
@@ -49,8 +56,15 @@ public sealed interface Frame {
         public int type() { return 8; }
     }
 
-    /** Forward an opaque sealed payload to one device. Answered by {@link Routed} or {@link Error}. */
-    record Route(long requestId, String toDevice, byte[] payload) implements Frame {
+    /**
+     * Forward an opaque sealed payload to one device, attached here or at {@code viaSupernode} (host:port from
+     * the device's directory record; empty when unknown). Answered by {@link Routed} or {@link Error}.
+     */
+    record Route(long requestId, String toDevice, byte[] payload, String viaSupernode) implements Frame {
+        public Route(long requestId, String toDevice, byte[] payload) {
+            this(requestId, toDevice, payload, "");
+        }
+
         public int type() { return 9; }
     }
 
@@ -77,7 +91,11 @@ public sealed interface Frame {
     }
 
     /** Ask the supernode's relay for a session with {@code toDevice}. Answered by {@link RelayAllocated} or {@link Error}. */
-    record RelayOpen(long requestId, String toDevice) implements Frame {
+    record RelayOpen(long requestId, String toDevice, String viaSupernode) implements Frame {
+        public RelayOpen(long requestId, String toDevice) {
+            this(requestId, toDevice, "");
+        }
+
         public int type() { return 15; }
     }
 
@@ -89,6 +107,84 @@ public sealed interface Frame {
     /** Sent by the supernode to the other side of a relay session that {@code fromDevice} opened. */
     record RelayOffer(long sessionId, String fromDevice, String relayAddress, byte[] token) implements Frame {
         public int type() { return 17; }
+    }
+
+    /** Store this device's signed directory record in the overlay. Answered by {@link Published} or {@link Error}. */
+    record Publish(long requestId, DeviceRecord record) implements Frame {
+        public int type() { return 39; }
+    }
+
+    /** The record is stored at {@code replicas} supernodes (this one included). */
+    record Published(long requestId, int replicas) implements Frame {
+        public int type() { return 40; }
+    }
+
+    /**
+     * A request refused because the supernode is at one of its capacities (lookups per second, relay
+     * bandwidth): ask one of {@code alternatives} or retry after the delay. The connection stays up.
+     */
+    record Busy(long requestId, int retryAfterMillis, List<String> alternatives, String reason) implements Frame {
+        public int type() { return 41; }
+    }
+
+    /**
+     * Promotion check: ask supernodes to dial {@code address} (host:port of the client's would-be supernode
+     * port) and confirm it is publicly reachable. Answered by {@link DialBackResult}.
+     */
+    record DialBack(long requestId, String address) implements Frame {
+        public int type() { return 42; }
+    }
+
+    /** How many distinct supernodes reached the address. */
+    record DialBackResult(long requestId, int confirmations, int tried) implements Frame {
+        public int type() { return 43; }
+    }
+
+    // ---- supernode <-> supernode (overlay; every message names its sender) ----
+    /** Kademlia FIND_NODE: the {@code sender}'s closest known contacts to {@code target}. */
+    record FindNode(long requestId, OverlayContact sender, byte[] target) implements Frame {
+        public int type() { return 30; }
+    }
+
+    record Nodes(long requestId, OverlayContact sender, List<OverlayContact> contacts) implements Frame {
+        public int type() { return 31; }
+    }
+
+    /** Kademlia FIND_VALUE for a user's records; {@code key} must be the user's key. */
+    record FindValue(long requestId, OverlayContact sender, byte[] key, String user) implements Frame {
+        public int type() { return 32; }
+    }
+
+    /** The records the sender holds for the user (may be empty) and its closest contacts to the key. */
+    record Values(long requestId, OverlayContact sender, String user, List<DeviceRecord> records,
+                  List<OverlayContact> contacts) implements Frame {
+        public int type() { return 33; }
+    }
+
+    /** Kademlia STORE of one user's device records. */
+    record Store(long requestId, OverlayContact sender, List<DeviceRecord> records) implements Frame {
+        public int type() { return 34; }
+    }
+
+    /** How many of the stored records were accepted (valid and not older than what the sender had). */
+    record Stored(long requestId, OverlayContact sender, int accepted) implements Frame {
+        public int type() { return 35; }
+    }
+
+    record OverlayPing(long requestId, OverlayContact sender) implements Frame {
+        public int type() { return 36; }
+    }
+
+    record OverlayPong(long requestId, OverlayContact sender) implements Frame {
+        public int type() { return 37; }
+    }
+
+    /**
+     * A frame for a device attached to the receiving supernode, from another supernode: {@code frame} is an
+     * encoded {@link Deliver} or {@link RelayOffer}. Not answered; the receiver drops it if the device is gone.
+     */
+    record Forward(String toDevice, byte[] frame) implements Frame {
+        public int type() { return 38; }
     }
 
     // ---- peer <-> peer (direct session or sealed in Route) ----

@@ -21,20 +21,14 @@ public final class FrameCodec {
         W w = new W();
         switch (f) {
             case Frame.Hello h -> { w.i32(h.clientVersion()); w.str(h.presence()); w.strs(h.localAddresses()); }
-            case Frame.Welcome m -> { w.str(m.supernodeId()); w.str(m.observedAddress()); w.i64(m.serverTimeMillis()); w.i32(m.keepaliveMillis()); }
+            case Frame.Welcome m -> { w.str(m.supernodeId()); w.str(m.observedAddress()); w.i64(m.serverTimeMillis()); w.i32(m.keepaliveMillis()); w.strs(m.supernodes()); }
             case Frame.Redirect r -> { w.i32(r.retryAfterMillis()); w.strs(r.alternatives()); w.str(r.reason()); }
             case Frame.Error e -> { w.i64(e.requestId()); w.i32(e.code()); w.str(e.message()); }
             case Frame.Ping p -> w.i64(p.nonce());
             case Frame.Pong p -> w.i64(p.nonce());
             case Frame.Resolve r -> { w.i64(r.requestId()); w.str(r.user()); }
-            case Frame.Resolved r -> {
-                w.i64(r.requestId()); w.str(r.user()); w.u16(r.devices().size());
-                for (DeviceRecord d : r.devices()) {
-                    w.str(d.deviceId()); w.str(d.user()); w.str(d.presence()); w.str(d.observedAddress());
-                    w.strs(d.localAddresses()); w.bytes(d.certificate(), Limits.MAX_CERTIFICATE_BYTES); w.i64(d.sinceMillis());
-                }
-            }
-            case Frame.Route r -> { w.i64(r.requestId()); w.str(r.toDevice()); w.bytes(r.payload(), Limits.MAX_ROUTED_PAYLOAD); }
+            case Frame.Resolved r -> { w.i64(r.requestId()); w.str(r.user()); w.records(r.devices()); }
+            case Frame.Route r -> { w.i64(r.requestId()); w.str(r.toDevice()); w.bytes(r.payload(), Limits.MAX_ROUTED_PAYLOAD); w.str(r.viaSupernode()); }
             case Frame.Routed r -> w.i64(r.requestId());
             case Frame.Deliver d -> { w.str(d.fromDevice()); w.bytes(d.fromCertificate(), Limits.MAX_CERTIFICATE_BYTES); w.bytes(d.payload(), Limits.MAX_ROUTED_PAYLOAD); }
             case Frame.SetPresence p -> w.str(p.presence());
@@ -43,7 +37,21 @@ public final class FrameCodec {
             case Frame.ChatMessage m -> { w.str(m.id()); w.str(m.from()); w.str(m.to()); w.i64(m.hlc()); w.i64(m.sentAtMillis()); w.text(m.text()); }
             case Frame.ChatAck a -> w.str(a.id());
             case Frame.Connect c -> { w.str(c.attemptId()); w.bool(c.reply()); w.str(c.observedAddress()); w.strs(c.localAddresses()); }
-            case Frame.RelayOpen r -> { w.i64(r.requestId()); w.str(r.toDevice()); }
+            case Frame.RelayOpen r -> { w.i64(r.requestId()); w.str(r.toDevice()); w.str(r.viaSupernode()); }
+            case Frame.Publish p -> { w.i64(p.requestId()); w.record(p.record()); }
+            case Frame.Published p -> { w.i64(p.requestId()); w.i32(p.replicas()); }
+            case Frame.Busy b -> { w.i64(b.requestId()); w.i32(b.retryAfterMillis()); w.strs(b.alternatives()); w.str(b.reason()); }
+            case Frame.DialBack d -> { w.i64(d.requestId()); w.str(d.address()); }
+            case Frame.DialBackResult d -> { w.i64(d.requestId()); w.i32(d.confirmations()); w.i32(d.tried()); }
+            case Frame.FindNode fn -> { w.i64(fn.requestId()); w.contact(fn.sender()); w.id(fn.target()); }
+            case Frame.Nodes n -> { w.i64(n.requestId()); w.contact(n.sender()); w.contacts(n.contacts()); }
+            case Frame.FindValue fv -> { w.i64(fv.requestId()); w.contact(fv.sender()); w.id(fv.key()); w.str(fv.user()); }
+            case Frame.Values v -> { w.i64(v.requestId()); w.contact(v.sender()); w.str(v.user()); w.records(v.records()); w.contacts(v.contacts()); }
+            case Frame.Store st -> { w.i64(st.requestId()); w.contact(st.sender()); w.records(st.records()); }
+            case Frame.Stored st -> { w.i64(st.requestId()); w.contact(st.sender()); w.i32(st.accepted()); }
+            case Frame.OverlayPing p -> { w.i64(p.requestId()); w.contact(p.sender()); }
+            case Frame.OverlayPong p -> { w.i64(p.requestId()); w.contact(p.sender()); }
+            case Frame.Forward fw -> { w.str(fw.toDevice()); w.bytes(fw.frame(), Limits.MAX_FRAME_PAYLOAD - 1024); }
             case Frame.RelayAllocated r -> { w.i64(r.requestId()); w.i64(r.sessionId()); w.str(r.relayAddress()); w.bytes(r.token(), Limits.RELAY_TOKEN_BYTES); }
             case Frame.RelayOffer r -> { w.i64(r.sessionId()); w.str(r.fromDevice()); w.str(r.relayAddress()); w.bytes(r.token(), Limits.RELAY_TOKEN_BYTES); }
             case Frame.Unknown u -> throw new IllegalArgumentException("cannot encode an unknown frame");
@@ -89,24 +97,14 @@ public final class FrameCodec {
         try {
             return switch (type) {
                 case 1 -> new Frame.Hello(r.i32(), r.str(), r.strs());
-                case 2 -> new Frame.Welcome(r.str(), r.str(), r.i64(), r.i32());
+                case 2 -> new Frame.Welcome(r.str(), r.str(), r.i64(), r.i32(), r.strs());
                 case 3 -> new Frame.Redirect(r.i32(), r.strs(), r.str());
                 case 4 -> new Frame.Error(r.i64(), r.i32(), r.str());
                 case 5 -> new Frame.Ping(r.i64());
                 case 6 -> new Frame.Pong(r.i64());
                 case 7 -> new Frame.Resolve(r.i64(), r.str());
-                case 8 -> {
-                    long id = r.i64();
-                    String user = r.str();
-                    int n = r.count();
-                    List<DeviceRecord> ds = new ArrayList<>(n);
-                    for (int i = 0; i < n; i++) {
-                        ds.add(new DeviceRecord(r.str(), r.str(), r.str(), r.str(), r.strs(),
-                                r.bytes(Limits.MAX_CERTIFICATE_BYTES), r.i64()));
-                    }
-                    yield new Frame.Resolved(id, user, ds);
-                }
-                case 9 -> new Frame.Route(r.i64(), r.str(), r.bytes(Limits.MAX_ROUTED_PAYLOAD));
+                case 8 -> new Frame.Resolved(r.i64(), r.str(), r.records());
+                case 9 -> new Frame.Route(r.i64(), r.str(), r.bytes(Limits.MAX_ROUTED_PAYLOAD), r.str());
                 case 10 -> new Frame.Routed(r.i64());
                 case 11 -> new Frame.Deliver(r.str(), r.bytes(Limits.MAX_CERTIFICATE_BYTES), r.bytes(Limits.MAX_ROUTED_PAYLOAD));
                 case 12 -> new Frame.SetPresence(r.str());
@@ -114,7 +112,21 @@ public final class FrameCodec {
                 case 14 -> new Frame.PresenceEvent(r.str(), r.str(), r.str(), r.bool());
                 case 20 -> new Frame.ChatMessage(r.str(), r.str(), r.str(), r.i64(), r.i64(), r.text());
                 case 21 -> new Frame.ChatAck(r.str());
-                case 15 -> new Frame.RelayOpen(r.i64(), r.str());
+                case 15 -> new Frame.RelayOpen(r.i64(), r.str(), r.str());
+                case 30 -> new Frame.FindNode(r.i64(), r.contact(), r.id());
+                case 31 -> new Frame.Nodes(r.i64(), r.contact(), r.contacts());
+                case 32 -> new Frame.FindValue(r.i64(), r.contact(), r.id(), r.str());
+                case 33 -> new Frame.Values(r.i64(), r.contact(), r.str(), r.records(), r.contacts());
+                case 34 -> new Frame.Store(r.i64(), r.contact(), r.records());
+                case 35 -> new Frame.Stored(r.i64(), r.contact(), r.i32());
+                case 36 -> new Frame.OverlayPing(r.i64(), r.contact());
+                case 37 -> new Frame.OverlayPong(r.i64(), r.contact());
+                case 38 -> new Frame.Forward(r.str(), r.bytes(Limits.MAX_FRAME_PAYLOAD - 1024));
+                case 39 -> new Frame.Publish(r.i64(), r.record());
+                case 40 -> new Frame.Published(r.i64(), r.i32());
+                case 41 -> new Frame.Busy(r.i64(), r.i32(), r.strs(), r.str());
+                case 42 -> new Frame.DialBack(r.i64(), r.str());
+                case 43 -> new Frame.DialBackResult(r.i64(), r.i32(), r.i32());
                 case 16 -> new Frame.RelayAllocated(r.i64(), r.i64(), r.str(), r.bytes(Limits.RELAY_TOKEN_BYTES));
                 case 17 -> new Frame.RelayOffer(r.i64(), r.str(), r.str(), r.bytes(Limits.RELAY_TOKEN_BYTES));
                 case 22 -> new Frame.Connect(r.str(), r.bool(), r.str(), r.strs());
@@ -157,6 +169,22 @@ public final class FrameCodec {
             ensure(4 + v.length); b.putInt(v.length); b.put(v);
         }
         byte[] toArray() { byte[] a = new byte[b.position()]; b.flip(); b.get(a); return a; }
+        void id(byte[] id) {
+            if (id.length != Limits.NODE_ID_BYTES) throw new IllegalArgumentException("node id of " + id.length + " bytes");
+            ensure(id.length); b.put(id);
+        }
+        void contact(OverlayContact c) { id(c.id()); str(c.address()); i32(c.capacity()); i32(c.load()); i32(c.uptimeSeconds()); }
+        void contacts(List<OverlayContact> l) {
+            if (l.size() > Limits.MAX_CONTACTS) throw new IllegalArgumentException("contact list of " + l.size() + " exceeds " + Limits.MAX_CONTACTS);
+            u16(l.size()); l.forEach(this::contact);
+        }
+        void record(DeviceRecord d) {
+            str(d.deviceId()); str(d.user()); str(d.presence()); str(d.observedAddress());
+            strs(d.localAddresses()); bytes(d.certificate(), Limits.MAX_CERTIFICATE_BYTES); i64(d.sinceMillis());
+            strs(d.supernodes()); strs(d.capabilities()); i64(d.sequence()); i64(d.expiresAtMillis());
+            bytes(d.signature(), Limits.MAX_SIGNATURE_BYTES);
+        }
+        void records(List<DeviceRecord> l) { u16(l.size()); l.forEach(this::record); }
     }
 
     private static final class R {
@@ -164,6 +192,33 @@ public final class FrameCodec {
 
         R(ByteBuffer b) { this.b = b; }
 
+        /** True if an optional trailing field follows. */
+        boolean more() { return b.hasRemaining(); }
+        byte[] id() {
+            byte[] a = new byte[Limits.NODE_ID_BYTES];
+            b.get(a);
+            return a;
+        }
+        OverlayContact contact() throws WireFormatException {
+            return new OverlayContact(id(), str(), i32(), i32(), i32());
+        }
+        List<OverlayContact> contacts() throws WireFormatException {
+            int n = count();
+            if (n > Limits.MAX_CONTACTS) throw new WireFormatException("contact list of " + n + " exceeds " + Limits.MAX_CONTACTS);
+            List<OverlayContact> l = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) l.add(contact());
+            return l;
+        }
+        DeviceRecord record() throws WireFormatException {
+            return new DeviceRecord(str(), str(), str(), str(), strs(), bytes(Limits.MAX_CERTIFICATE_BYTES), i64(),
+                    strs(), strs(), i64(), i64(), bytes(Limits.MAX_SIGNATURE_BYTES));
+        }
+        List<DeviceRecord> records() throws WireFormatException {
+            int n = count();
+            List<DeviceRecord> l = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) l.add(record());
+            return l;
+        }
         boolean bool() throws WireFormatException {
             byte v = b.get();
             if (v != 0 && v != 1) throw new WireFormatException("boolean field is " + v);

@@ -20,6 +20,18 @@ public final class Limits {
     public static final int MAX_LIST = 64;
     /** Size of a relay session token (see {@link ControlDatagram}). */
     public static final int RELAY_TOKEN_BYTES = ControlDatagram.ID_BYTES;
+    /** Largest signature on a directory record (ECDSA P-256 DER is at most 72 bytes). */
+    public static final int MAX_SIGNATURE_BYTES = 160;
+    /** Most directory records of one user (one per device) that a supernode stores and a frame carries. */
+    public static final int MAX_DEVICES_PER_USER = 8;
+    /** Most contacts in one overlay answer (the Kademlia k). */
+    public static final int MAX_CONTACTS = 20;
+    /** Size of an overlay node id or key (SHA-256). */
+    public static final int NODE_ID_BYTES = 32;
+    /** How long a directory record lives unless its device republishes it (clients republish every third of it). */
+    public static final long RECORD_TTL_MILLIS = 15 * 60_000L;
+    /** A record claiming to live longer than this from now is refused. */
+    public static final long MAX_RECORD_TTL_MILLIS = 60 * 60_000L;
     /** ALPN protocol id of Parley QUIC connections. */
     public static final String ALPN = "parley/1";
 

@@ -69,7 +69,34 @@ class FrameCodecTest {
                 new Frame.Connect("00112233445566778899aabbccddeeff", true, "", List.of()),
                 new Frame.RelayOpen(7, "00112233445566778899aabbccddeeff"),
                 new Frame.RelayAllocated(7, 99, "198.51.100.7:7701", new byte[16]),
-                new Frame.RelayOffer(99, "00112233445566778899aabbccddeeff", "198.51.100.7:7701", new byte[16]));
+                new Frame.RelayOffer(99, "00112233445566778899aabbccddeeff", "198.51.100.7:7701", new byte[16]),
+                new Frame.Route(11L, "00112233445566778899aabbccddeeff", bytes(5, 8), "198.51.100.9:7700"),
+                new Frame.RelayOpen(8, "00112233445566778899aabbccddeeff", "198.51.100.9:7700"),
+                new Frame.Welcome("sn-eu-2", "203.0.113.7:40000", 1L, 10_000, List.of("198.51.100.9:7700", "198.51.100.10:7700")),
+                new Frame.Publish(12L, signedLike("00112233445566778899aabbccddeeff")),
+                new Frame.Published(12L, 8),
+                new Frame.Busy(13L, 1500, List.of("198.51.100.9:7700"), "lookup rate at capacity"),
+                new Frame.DialBack(14L, "198.51.100.20:7700"),
+                new Frame.DialBackResult(14L, 2, 3),
+                new Frame.FindNode(15L, contact(1), bytes(32, 9)),
+                new Frame.Nodes(15L, contact(2), List.of(contact(3), contact(4))),
+                new Frame.FindValue(16L, contact(5), bytes(32, 10), "alice"),
+                new Frame.Values(16L, contact(6), "alice", List.of(signedLike("00112233445566778899aabbccddeeff")), List.of(contact(7))),
+                new Frame.Values(17L, contact(6), "bob", List.of(), List.of()),
+                new Frame.Store(18L, contact(8), List.of(signedLike("00112233445566778899aabbccddeeff"), signedLike("ffeeddccbbaa99887766554433221100"))),
+                new Frame.Stored(18L, contact(9), 2),
+                new Frame.OverlayPing(19L, contact(10)),
+                new Frame.OverlayPong(19L, contact(11)),
+                new Frame.Forward("00112233445566778899aabbccddeeff", FrameCodec.encode(new Frame.Deliver("a", bytes(3, 1), bytes(4, 2)))));
+    }
+
+    static OverlayContact contact(int seed) {
+        return new OverlayContact(bytes(32, 100 + seed), "198.51.100." + seed + ":7700", 10_000, seed * 10, seed * 60);
+    }
+
+    static DeviceRecord signedLike(String deviceId) {
+        return new DeviceRecord(deviceId, "alice", "online", "203.0.113.7:40000", List.of("10.0.0.2:5000"), bytes(30, 11),
+                1_700_000_000_000L, List.of("198.51.100.9:7700"), List.of("chat", "relay"), 42L, 1_700_000_900_000L, bytes(71, 12));
     }
 
     /** Frames at the limits. */
@@ -146,6 +173,21 @@ class FrameCodecTest {
                     assertThat(y.sinceMillis()).isEqualTo(x.sinceMillis());
                 }
             }
+            // frames carrying records, contacts or node ids (byte arrays inside): same canonical encoding
+            case Frame.Publish e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.FindNode e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.Nodes e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.FindValue e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.Values e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.Store e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.Stored e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.OverlayPing e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.OverlayPong e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.Forward e -> {
+                Frame.Forward a = (Frame.Forward) actual;
+                assertThat(a.toDevice()).isEqualTo(e.toDevice());
+                assertThat(a.frame()).isEqualTo(e.frame());
+            }
             // every other record has value equality (strings, primitives, lists of strings)
             default -> assertThat(actual).isEqualTo(expected);
         }
@@ -204,7 +246,8 @@ class FrameCodecTest {
     @Test
     void typeNumbersAreStable() {
         assertThat(smallFrames().stream().map(Frame::type).distinct().sorted().toList())
-                .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22);
+                .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22,
+                        30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43);
     }
 
     @Test
@@ -214,9 +257,9 @@ class FrameCodecTest {
         // Hello: i32 version | u16 len + UTF-8 | u16 count + strings
         assertThat(FrameCodec.encode(new Frame.Hello(2, "é", List.of("a"))))
                 .containsExactly(1, 1, 0, 0, 0, 13, 0, 0, 0, 2, 0, 2, 0xc3, 0xa9, 0, 1, 0, 1, 'a');
-        // Route: i64 | str | u32 len + bytes
+        // Route: i64 | str | u32 len + bytes | str
         assertThat(FrameCodec.encode(new Frame.Route(1, "d", new byte[] {9, 8})))
-                .containsExactly(1, 9, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 'd', 0, 0, 0, 2, 9, 8);
+                .containsExactly(1, 9, 0, 0, 0, 19, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 'd', 0, 0, 0, 2, 9, 8, 0, 0);
         // PresenceEvent bool is one byte 0/1
         byte[] pe = FrameCodec.encode(new Frame.PresenceEvent("", "", "", true));
         assertThat(pe[pe.length - 1]).isEqualTo((byte) 1);
@@ -592,7 +635,8 @@ class FrameCodecTest {
         }
     }
 
-    private static final int[] KNOWN_TYPES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 20, 21, 22};
+    private static final int[] KNOWN_TYPES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22,
+            30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43};
 
     @Test
     void fuzzRandomBytes() {
