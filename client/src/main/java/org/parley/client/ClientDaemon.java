@@ -31,6 +31,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
+import org.parley.overlay.Backoff;
 import org.parley.identity.CertificateRejectedException;
 import org.parley.identity.CertificateVerifier;
 import org.parley.identity.DeviceCertificate;

@@ -1,4 +1,4 @@
-package org.parley.client;
+package org.parley.overlay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

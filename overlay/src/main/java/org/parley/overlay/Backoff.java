@@ -1,4 +1,4 @@
-package org.parley.client;
+package org.parley.overlay;
 
 import java.time.Duration;
 import java.util.random.RandomGenerator;
