@@ -9,6 +9,7 @@ import java.net.NetworkInterface;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
@@ -31,7 +32,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
-import org.parley.overlay.Backoff;
+import org.parley.identity.DirectoryRecords;
+import org.parley.identity.Keys;
+import org.parley.overlay.AttachPlanner;
+import org.parley.overlay.HostCache;
 import org.parley.identity.CertificateRejectedException;
 import org.parley.identity.CertificateVerifier;
 import org.parley.identity.DeviceCertificate;
@@ -115,7 +119,17 @@ public final class ClientDaemon implements AutoCloseable {
     private volatile long attachedSince;
     private volatile String linkState = "connecting";
     private volatile String lastLinkError;
-    private final List<HostPort> redirectHints = new CopyOnWriteArrayList<>();
+    /** Host cache of supernodes (persisted in hosts.txt) and the attach order built on it; attach thread only. */
+    private final HostCache hostCache;
+    private final AttachPlanner planner;
+    private final DirectoryRecords recordChecker;
+    /** The supernode we are attached to, as host:port: our directory record names it. */
+    private volatile String supernodeAddress;
+    private volatile long lastPongNanos;
+    private long recordSequence;
+    private volatile long lastPublishedAt;
+    /** Device id -> the supernode its directory record names (for routing to devices attached elsewhere). */
+    private final Map<String, String> supernodeOf = new ConcurrentHashMap<>();
     private volatile CompletableFuture<Frame> pendingWelcome;
     private final Map<Long, CompletableFuture<Frame>> requests = new ConcurrentHashMap<>();
     private final AtomicLong nextRequest = new AtomicLong(1);
@@ -183,6 +197,10 @@ public final class ClientDaemon implements AutoCloseable {
             lockChannel.close();
             throw e;
         }
+        this.recordChecker = new DirectoryRecords(verifier);
+        this.hostCache = loadHostCache(home.resolve("hosts.txt"));
+        this.planner = new AttachPlanner(hostCache, network.seeds().stream().map(HostPort::toString).toList(), random,
+                config.backoffBase(), config.backoffMax());
         this.peers = new PeerSessions(node, worker, clock, random, myDevice, config.peerDialTimeout(), config.directSessions(), peerHandler, signals);
         worker.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
         worker.scheduleWithFixedDelay(this::sessionTick, 250, 250, TimeUnit.MILLISECONDS);
@@ -292,7 +310,10 @@ public final class ClientDaemon implements AutoCloseable {
         }
         presence = p;
         Connection sn = supernode;
-        if (sn != null) sn.send(new Frame.SetPresence(p));
+        if (sn != null) {
+            sn.send(new Frame.SetPresence(p));
+            worker.execute(this::publishRecord);
+        }
     }
 
     /**
@@ -343,50 +364,84 @@ public final class ClientDaemon implements AutoCloseable {
 
     // ------------------------------------------------------------------ supernode attachment
 
+    private static HostCache loadHostCache(Path file) {
+        try {
+            return Files.exists(file) ? HostCache.decode(Files.readString(file, StandardCharsets.UTF_8)) : new HostCache();
+        } catch (IOException | RuntimeException e) {
+            return new HostCache(); // a damaged cache only costs hints
+        }
+    }
+
+    private void saveHostCache() {
+        try {
+            Keys.writeAtomically(home.resolve("hosts.txt"), hostCache.encode().getBytes(StandardCharsets.UTF_8), false);
+        } catch (RuntimeException e) {
+            log.debug("cannot save the host cache: {}", e.getMessage());
+        }
+    }
+
+    /** Supernodes in the host cache (for status). */
+    public int knownSupernodes() {
+        return hostCache.size();
+    }
+
+    /**
+     * Attaches and stays attached: rounds of candidates from the {@link AttachPlanner} (redirect hints, host
+     * cache, seeds), following redirects at once, backing off with jitter between failed rounds, and re-attaching
+     * right after a link loss (the peer-to-peer sessions do not depend on the supernode link and stay up).
+     */
     private void attachLoop() {
-        Backoff backoff = new Backoff(config.backoffBase(), config.backoffMax(), random);
         while (running) {
-            List<HostPort> candidates = new ArrayList<>(redirectHints);
-            redirectHints.clear();
-            for (HostPort s : network.seeds()) if (!candidates.contains(s)) candidates.add(s);
-            if (candidates.isEmpty()) {
-                lastLinkError = "the network file lists no supernodes";
-            }
-            long retryAfter = 0;
-            for (HostPort hp : candidates) {
-                if (!running) return;
+            long now = clock.millis();
+            List<String> round = new ArrayList<>(planner.round(now));
+            if (round.isEmpty()) lastLinkError = "the network file lists no supernodes and the host cache is empty";
+            Set<String> tried = new LinkedHashSet<>();
+            boolean wasAttached = false;
+            while (!round.isEmpty() && running && tried.size() < 3 * AttachPlanner.ROUND_SIZE) {
+                String address = round.remove(0);
+                if (!tried.add(address)) continue;
+                HostPort hp;
                 try {
-                    attachTo(hp);
-                    backoff.reset();
+                    hp = HostPort.parse(address);
+                } catch (IllegalArgumentException e) {
+                    planner.failed(address, clock.millis());
+                    continue;
+                }
+                try {
+                    Frame.Welcome w = attachTo(hp);
+                    planner.attached(address, w.supernodes(), clock.millis());
+                    saveHostCache();
+                    wasAttached = true;
                     waitWhileAttached();
-                    retryAfter = 0;
+                    planner.failed(address, clock.millis());
+                    saveHostCache();
                     break;
                 } catch (RedirectedException r) {
                     linkState = "redirected";
                     lastLinkError = "supernode " + hp + " is full: " + r.redirect.reason();
-                    for (String a : r.redirect.alternatives()) {
-                        try {
-                            HostPort alt = HostPort.parse(a);
-                            if (!redirectHints.contains(alt)) redirectHints.add(alt);
-                        } catch (IllegalArgumentException ignored) {
-                            // skip malformed alternative
-                        }
-                    }
-                    retryAfter = Math.max(retryAfter, r.redirect.retryAfterMillis());
+                    planner.redirected(address, r.redirect.retryAfterMillis(), r.redirect.alternatives(), clock.millis());
+                    // follow the alternatives at once, before the rest of the round
+                    List<String> next = new ArrayList<>(planner.round(clock.millis()));
+                    next.removeAll(tried);
+                    round.removeAll(next);
+                    next.addAll(round);
+                    round = next;
+                } catch (InterruptedException e) {
+                    return;
                 } catch (Exception e) {
+                    planner.failed(address, clock.millis());
                     linkState = "connecting";
                     lastLinkError = "supernode " + hp + ": " + e.getMessage();
                     log.info("cannot attach to supernode {}: {}", hp, e.getMessage());
                 }
             }
             if (!running) return;
-            // A redirect is the supernode pacing us (its retry-after is already jittered): follow it and keep the
-            // exponential backoff for failures, so a long wait at a full supernode does not grow into a 30 s sleep.
-            long delay = retryAfter > 0 ? Math.min(retryAfter, 60_000) : backoff.next().toMillis();
-            if (retryAfter == 0 && supernode == null) linkState = "connecting";
+            // after a link loss: straight back (a little jitter spreads a crowd); otherwise the planner's wait
+            long delay = wasAttached ? random.nextLong(500) : planner.delayMillis();
+            if (!wasAttached && supernode == null && !"redirected".equals(linkState)) linkState = "connecting";
             synchronized (linkSignal) {
                 try {
-                    linkSignal.wait(delay);
+                    linkSignal.wait(Math.max(1, delay));
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -394,7 +449,10 @@ public final class ClientDaemon implements AutoCloseable {
         }
     }
 
-    private void attachTo(HostPort hp) throws Exception {
+    /** How long a supernode may leave a Ping unanswered before the link counts as dead. */
+    static final long PONG_TIMEOUT_MILLIS = 3000;
+
+    private Frame.Welcome attachTo(HostPort hp) throws Exception {
         linkState = "connecting";
         CompletableFuture<Frame> welcome = new CompletableFuture<>();
         pendingWelcome = welcome;
@@ -417,6 +475,7 @@ public final class ClientDaemon implements AutoCloseable {
             throw new IOException(e.getCause().getMessage());
         }
         Frame.Welcome w = (Frame.Welcome) f;
+        supernodeAddress = hp.toString();
         supernodeId = w.supernodeId();
         observedAddress = w.observedAddress();
         attachedSince = clock.millis();
@@ -431,12 +490,22 @@ public final class ClientDaemon implements AutoCloseable {
                 try {
                     // jitter so that clients attached at the same moment do not all ping at once
                     Thread.sleep(keepalive - keepalive / 10 + random.nextLong(keepalive / 5 + 1));
+                    long sent = System.nanoTime();
+                    c.send(new Frame.Ping(sent));
+                    // a killed supernode sends nothing: notice it in seconds, not at the QUIC idle timeout
+                    Thread.sleep(Math.max(PONG_TIMEOUT_MILLIS, 4 * Math.max(0, supernodeRttMillis)));
+                    if (running && c.isOpen() && lastPongNanos - sent < 0) {
+                        log.info("{}: supernode {} stopped answering; re-attaching", me, hp);
+                        lastLinkError = "supernode " + hp + " stopped answering";
+                        c.close();
+                        return;
+                    }
                 } catch (InterruptedException e) {
                     return;
                 }
-                c.send(new Frame.Ping(System.nanoTime()));
             }
         });
+        return w;
     }
 
     private void waitWhileAttached() {
@@ -510,7 +579,15 @@ public final class ClientDaemon implements AutoCloseable {
                 case Frame.RelayOffer o -> {
                     worker.execute(() -> peers.onRelayOffer(o));
                 }
-                case Frame.Pong p -> supernodeRttMillis = (System.nanoTime() - p.nonce()) / 1_000_000;
+                case Frame.Pong p -> {
+                    lastPongNanos = p.nonce();
+                    supernodeRttMillis = (System.nanoTime() - p.nonce()) / 1_000_000;
+                }
+                case Frame.Published p -> complete(p.requestId(), p);
+                case Frame.Busy b -> {
+                    CompletableFuture<Frame> r = requests.remove(b.requestId());
+                    if (r != null) r.completeExceptionally(new IOException("supernode busy: " + b.reason()));
+                }
                 case Frame.Ping p -> c.send(new Frame.Pong(p.nonce()));
                 case Frame.Deliver d -> worker.execute(() -> onDeliver(d));
                 case Frame.PresenceEvent p -> worker.execute(() -> onPresence(p));
@@ -543,7 +620,43 @@ public final class ClientDaemon implements AutoCloseable {
         return r.orTimeout(5, TimeUnit.SECONDS).whenComplete((v, t) -> requests.remove(id));
     }
 
+    /**
+     * Publishes this device's signed directory record through the supernode into the overlay: after attaching,
+     * on a presence change, and every third of the record's lifetime (soft state). Worker thread.
+     */
+    private void publishRecord() {
+        Connection sn = supernode;
+        String via = supernodeAddress;
+        if (sn == null || via == null) return;
+        long now = clock.millis();
+        recordSequence = Math.max(recordSequence + 1, now);
+        boolean direct = config.directSessions();
+        DeviceRecord unsigned = new DeviceRecord(myDevice, me, presence, direct && observedAddress != null ? observedAddress : "",
+                direct ? localAddresses() : List.of(), encodedCertificate(), attachedSince, List.of(via),
+                List.of("chat", "relay"), recordSequence, now + Limits.RECORD_TTL_MILLIS, null);
+        DeviceRecord signed = DirectoryRecords.sign(unsigned, credentials.privateKey());
+        lastPublishedAt = now;
+        long id = nextRequest.getAndIncrement();
+        request(sn, id, new Frame.Publish(id, signed)).whenComplete((f, t) -> {
+            if (t != null) {
+                log.info("{}: publishing the directory record failed ({}); retrying", me, t.getMessage());
+                lastPublishedAt = clock.millis() - Limits.RECORD_TTL_MILLIS / 3 + 5000; // tick() retries in 5 s
+            } else if (f instanceof Frame.Published p) {
+                log.debug("{}: directory record {} stored at {} supernodes", me, signed.sequence(), p.replicas());
+            }
+        });
+    }
+
+    private byte[] encodedCertificate() {
+        try {
+            return credentials.certificate().getEncoded();
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private void onAttached() {
+        publishRecord();
         Set<String> users = new LinkedHashSet<>(store.queuedPeers());
         users.addAll(watched);
         watched.addAll(users);
@@ -583,6 +696,7 @@ public final class ClientDaemon implements AutoCloseable {
         try {
             if (!running) return;
             for (String u : store.queuedPeers()) flush(u);
+            if (supernode != null && clock.millis() - lastPublishedAt > Limits.RECORD_TTL_MILLIS / 3) publishRecord();
             renewIfDue();
         } catch (RuntimeException e) {
             log.warn("periodic work failed: {}", e.toString());
@@ -609,7 +723,7 @@ public final class ClientDaemon implements AutoCloseable {
             Connection sn = supernode;
             if (sn == null) return CompletableFuture.failedFuture(new IOException("no supernode link"));
             long id = nextRequest.getAndIncrement();
-            return request(sn, id, new Frame.RelayOpen(id, deviceId)).thenApply(f -> (Frame.RelayAllocated) f);
+            return request(sn, id, new Frame.RelayOpen(id, deviceId, viaFor(deviceId))).thenApply(f -> (Frame.RelayAllocated) f);
         }
 
         @Override
@@ -677,10 +791,16 @@ public final class ClientDaemon implements AutoCloseable {
     private List<DeviceRecord> verified(String user, List<DeviceRecord> records) {
         List<DeviceRecord> out = new ArrayList<>();
         for (DeviceRecord r : records) {
+            // verified on every read: certificate chain, user and device, signature, expiry
+            String why = r.user().equals(user) ? recordChecker.check(r) : "record of " + r.user() + " answered for " + user;
+            if (why != null) {
+                log.info("ignoring a directory record: {}", why);
+                continue;
+            }
             try {
                 DeviceCertificate c = verifier.verify(r.certificate());
-                if (!c.user().equals(user) || !c.deviceId().equals(r.deviceId())) continue;
                 knownDevices.put(c.deviceId(), c);
+                if (!r.supernodes().isEmpty()) supernodeOf.put(c.deviceId(), r.supernodes().get(0));
                 out.add(r);
             } catch (CertificateRejectedException e) {
                 log.info("ignoring directory record of {} with bad certificate: {}", user, e.getMessage());
@@ -721,13 +841,19 @@ public final class ClientDaemon implements AutoCloseable {
         }
     }
 
+    /** The supernode a device's record names when it is not ours ("" when it is ours or unknown). */
+    private String viaFor(String deviceId) {
+        String via = supernodeOf.get(deviceId);
+        return via == null || via.equals(supernodeAddress) ? "" : via;
+    }
+
     private boolean routeTo(DeviceCertificate cert, Frame inner) {
         Connection sn = supernode;
         if (sn == null) return false;
         byte[] sealed = Sealing.seal(credentials.privateKey(), myDevice, cert.publicKey(), cert.deviceId(),
                 FrameCodec.encode(inner));
         long id = nextRequest.getAndIncrement();
-        request(sn, id, new Frame.Route(id, cert.deviceId(), sealed)).whenComplete((f, t) -> {
+        request(sn, id, new Frame.Route(id, cert.deviceId(), sealed, viaFor(cert.deviceId()))).whenComplete((f, t) -> {
             if (t != null) {
                 log.debug("route to {} failed: {}", cert.label(), t.getMessage());
                 if (t instanceof ErrorFrameException e && e.code == ErrorCode.OFFLINE) {

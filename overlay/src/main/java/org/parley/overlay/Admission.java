@@ -73,8 +73,8 @@ public final class Admission {
      */
     public int retryAfterMillis(int attached) {
         double fill = Math.min(1.0, attached / (double) cfg.maxClients());
-        int base = (int) (1000 + 4000 * fill);
-        return base / 2 + rnd.nextInt(base);
+        int base = (int) (1000 + 4000 * fill); // 1 s when pacing an empty node, 5 s when full
+        return base / 2 + rnd.nextInt(base / 2 + 1);
     }
 
     public long redirects() {

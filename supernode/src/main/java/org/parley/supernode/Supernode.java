@@ -16,7 +16,30 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import org.parley.identity.CertificateVerifier;
+import org.parley.identity.DirectoryRecords;
+import org.parley.identity.Keys;
+import org.parley.overlay.Admission;
+import org.parley.overlay.DirectoryService;
+import org.parley.overlay.HostCache;
+import org.parley.overlay.NodeId;
+import org.parley.overlay.OverlayNet;
+import org.parley.overlay.OverlayNode;
+import org.parley.overlay.RoutingTable;
+import org.parley.protocol.FrameCodec;
+import org.parley.protocol.OverlayContact;
+import org.parley.protocol.WireFormatException;
 import org.parley.identity.DeviceCredentials;
 import org.parley.identity.HostPort;
 import org.parley.identity.LoginClient;
@@ -35,7 +58,12 @@ import org.parley.transport.TlsIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running supernode. Start with {@link #start}; stop with {@link #close}. */
+/**
+ * A running supernode: admits clients (or redirects them, see {@link DirectoryService}), is a node of the
+ * Kademlia directory overlay among supernodes ({@link OverlayNode}, run on one "overlay" thread), stores and
+ * serves signed directory records, routes sealed frames to its clients and to other supernodes' clients, and
+ * runs a relay. Start with {@link #start}; stop with {@link #close}.
+ */
 public final class Supernode implements AutoCloseable, ConnectionHandler {
     private static final Logger log = LoggerFactory.getLogger(Supernode.class);
 
@@ -73,6 +101,24 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
     private volatile MetricsEndpoint metricsEndpoint;
     private final UdpRelay relay;
     private final Counter relayOpens;
+    private final Counter published;
+    private final Counter busy;
+    private final Counter forwarded;
+    private final ScheduledExecutorService overlayExec;
+    private final ExecutorScheduler sched;
+    private final DirectoryService service;
+    private final OverlayNode overlay;
+    private final String advertised;
+    private final NodeId nodeId;
+    private final DirectoryRecords recordChecker;
+    private final Map<String, CompletableFuture<Connection>> peers = new ConcurrentHashMap<>();
+    private final HostCache hostCache;
+    private final Path hostCacheFile;
+    /** Last seen devices (device id -> presence) of watched users attached elsewhere; overlay thread. */
+    private final Map<String, Map<String, String>> remoteWatched = new HashMap<>();
+    private volatile long relayBytesPerSecond;
+    private long relayBytesAt, relayBytesMark;
+    private volatile boolean closing;
 
     private Supernode(DeviceCredentials credentials, SupernodeConfig config, MeterRegistry registry, Clock clock,
                       QuicNode.Options options) throws IOException {
@@ -98,7 +144,32 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         Gauge.builder("parley_supernode_attached_clients", byDevice, Map::size).register(registry);
         Gauge.builder("parley_supernode_capacity", () -> config.capacity()).register(registry);
         this.relayOpens = Counter.builder("parley_supernode_relay_opens").description("relay sessions allocated").register(registry);
+        this.published = Counter.builder("parley_supernode_records_published").description("client records published into the overlay").register(registry);
+        this.busy = Counter.builder("parley_supernode_busy").description("requests answered Busy (lookup or relay capacity)").register(registry);
+        this.forwarded = Counter.builder("parley_supernode_forwarded").description("frames forwarded to or from other supernodes").register(registry);
+        this.recordChecker = new DirectoryRecords(verifier);
+        this.nodeId = NodeId.forKey(credentials.certificate().getPublicKey().getEncoded());
         this.node = QuicNode.bind(config.listen().toSocketAddress(), identity, verifier, null, this, options, registry);
+        this.advertised = advertisedAddress(config, node.localAddress());
+        this.overlayExec = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "supernode-overlay");
+            t.setDaemon(true);
+            return t;
+        });
+        this.sched = new ExecutorScheduler(overlayExec, clock);
+        SplittableRandom rnd = new SplittableRandom(new java.security.SecureRandom().nextLong());
+        List<String> seeds = credentials.networkFile().seeds().stream().map(HostPort::toString).toList();
+        this.service = new DirectoryService(new Admission(config.admission(), rnd.split(), clock.millis()), sched, rnd.split(), seeds);
+        this.overlay = new OverlayNode(nodeId, advertised, config.overlay(), this::sendOverlay, sched, rnd.split(),
+                recordChecker::check, service);
+        service.bind(overlay);
+        this.hostCacheFile = credentials.dir() == null ? null : credentials.dir().resolve("hosts.txt");
+        this.hostCache = loadHostCache(hostCacheFile);
+        Gauge.builder("parley_overlay_contacts", overlay, o -> o.table().size()).description("supernodes in the routing table").register(registry);
+        Gauge.builder("parley_overlay_records", overlay, o -> o.store().size()).description("directory records stored here").register(registry);
+        Gauge.builder("parley_overlay_lookups", overlay, OverlayNode::lookups).description("user lookups run").register(registry);
+        Gauge.builder("parley_overlay_requests_served", overlay, OverlayNode::requestsServed).register(registry);
+        Gauge.builder("parley_overlay_timeouts", overlay, OverlayNode::timeouts).description("overlay requests that went unanswered").register(registry);
         UdpRelay started = null;
         if (config.relayEnabled()) {
             try {
@@ -115,6 +186,117 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
             return t;
         });
         timer.scheduleWithFixedDelay(this::housekeeping, 5, 5, TimeUnit.SECONDS);
+        overlayExec.execute(() -> overlay.start(bootstrapList()));
+        overlayExec.scheduleWithFixedDelay(this::overlayHousekeeping, 10, 10, TimeUnit.SECONDS);
+    }
+
+    private static HostCache loadHostCache(Path file) {
+        try {
+            return file != null && Files.exists(file) ? HostCache.decode(Files.readString(file, StandardCharsets.UTF_8)) : new HostCache();
+        } catch (IOException | RuntimeException e) {
+            return new HostCache(); // a damaged cache only costs hints
+        }
+    }
+
+    /** The address this supernode tells others: --advertise, else the listen address with a concrete host. */
+    static String advertisedAddress(SupernodeConfig config, InetSocketAddress bound) {
+        if (config.advertise() != null) return config.advertise().toString();
+        InetAddress a = bound.getAddress();
+        if (a != null && !a.isAnyLocalAddress()) return HostPort.of(bound).toString();
+        try {
+            for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (!ni.isUp() || ni.isLoopback()) continue;
+                for (InetAddress x : Collections.list(ni.getInetAddresses())) {
+                    if (x instanceof Inet4Address) return x.getHostAddress() + ":" + bound.getPort();
+                }
+            }
+        } catch (IOException ignored) {
+            // fall through
+        }
+        return "127.0.0.1:" + bound.getPort();
+    }
+
+    /** Seeds and the host cache, best first, without this supernode. */
+    private List<String> bootstrapList() {
+        List<String> out = new ArrayList<>();
+        for (String a : hostCache.attachOrder(List.of(), service.alternatives(0), clock.millis(), 32)) {
+            if (!a.equals(advertised)) out.add(a);
+        }
+        for (HostPort s : credentials.networkFile().seeds()) {
+            if (!s.toString().equals(advertised) && !out.contains(s.toString())) out.add(s.toString());
+        }
+        return out;
+    }
+
+    /** Overlay thread, every 10 s: rejoin when alone, refresh the host cache, watch remote presence. */
+    private void overlayHousekeeping() {
+        try {
+            long now = clock.millis();
+            if (overlay.table().size() == 0) overlay.start(bootstrapList());
+            for (RoutingTable.Entry e : overlay.table().all()) {
+                hostCache.learned(e.info().address(), e.info().capacity(), e.info().load(), now);
+                if (now - e.lastSeen() < 60_000) hostCache.success(e.info().address(), now);
+            }
+            if (hostCacheFile != null && overlay.table().size() > 0) {
+                Keys.writeAtomically(hostCacheFile, hostCache.encode().getBytes(StandardCharsets.UTF_8), false);
+            }
+            pollRemotePresence(List.copyOf(watchers.keySet()));
+        } catch (RuntimeException e) {
+            log.warn("overlay housekeeping failed: {}", e.toString());
+        }
+    }
+
+    /** Presence of watched users attached to other supernodes comes from overlay lookups. Overlay thread. */
+    private void pollRemotePresence(List<String> users) {
+        int budget = 500;
+        for (String user : users) {
+            Set<Connection> w = watchers.get(user);
+            if (w == null || w.isEmpty()) {
+                remoteWatched.remove(user);
+                continue;
+            }
+            if (!directory.lookup(user).isEmpty()) continue; // attached here: local events cover it
+            if (budget-- == 0) break;
+            overlay.findUser(user, r -> {
+                Map<String, String> now = new HashMap<>();
+                for (DeviceRecord d : r.records()) now.put(d.deviceId(), d.presence());
+                Map<String, String> before = remoteWatched.getOrDefault(user, Map.of());
+                remoteWatched.put(user, now);
+                now.forEach((dev, p) -> {
+                    if (!p.equals(before.get(dev))) notifyWatchers(user, dev, p, true);
+                });
+                before.keySet().forEach(dev -> {
+                    if (!now.containsKey(dev)) notifyWatchers(user, dev, "offline", false);
+                });
+            });
+        }
+    }
+
+    /** Overlay messages to other supernodes, over QUIC connections opened on demand and reused both ways. */
+    private void sendOverlay(String address, Frame frame) {
+        if (closing) return;
+        CompletableFuture<Connection> f = peers.get(address);
+        if (f == null || f.isCompletedExceptionally() || (f.isDone() && !f.join().isOpen())) {
+            InetSocketAddress to;
+            try {
+                to = HostPort.parse(address).toSocketAddress();
+            } catch (RuntimeException e) {
+                return; // a contact with an unusable address: its requests time out
+            }
+            CompletableFuture<Connection> dialing = node.dial(to, Role.SUPERNODE, this);
+            CompletableFuture<Connection> old = f;
+            if (old == null ? peers.putIfAbsent(address, dialing) != null : !peers.replace(address, old, dialing)) {
+                dialing.thenAccept(Connection::close);
+                f = peers.get(address);
+                if (f == null) return;
+            } else {
+                f = dialing;
+                dialing.whenComplete((c, t) -> {
+                    if (t != null) peers.remove(address, dialing);
+                });
+            }
+        }
+        f.thenAccept(c -> c.send(frame));
     }
 
     public static Supernode start(DeviceCredentials credentials, SupernodeConfig config, MeterRegistry registry)
@@ -168,6 +350,29 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         return node;
     }
 
+    /** The address this supernode advertises to the overlay and to clients. */
+    public String advertised() {
+        return advertised;
+    }
+
+    /** Supernodes in this one's routing table (a snapshot taken on the overlay thread). */
+    public int overlayContacts() {
+        return onOverlay(() -> overlay.table().size());
+    }
+
+    /** Directory records stored here. */
+    public int storedRecords() {
+        return onOverlay(() -> overlay.store().size());
+    }
+
+    private <T> T onOverlay(java.util.concurrent.Callable<T> task) {
+        try {
+            return overlayExec.submit(task).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("overlay thread did not answer: " + e);
+        }
+    }
+
     // ---- connection events (event loop: no blocking) ----
 
     @Override
@@ -177,6 +382,10 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
 
     @Override
     public void frame(Connection c, Frame f) {
+        if (c.peer().role() == Role.SUPERNODE) {
+            overlayFrame(c, f);
+            return;
+        }
         Attached a = (Attached) c.attachment();
         if (a == null) {
             if (f instanceof Frame.Hello h) hello(c, h);
@@ -186,10 +395,8 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         switch (f) {
             case Frame.Ping p -> c.send(new Frame.Pong(p.nonce()));
             case Frame.Pong p -> { }
-            case Frame.Resolve r -> {
-                resolves.increment();
-                c.send(new Frame.Resolved(r.requestId(), r.user(), directory.lookup(r.user())));
-            }
+            case Frame.Resolve r -> resolve(c, r);
+            case Frame.Publish p -> publish(c, a, p);
             case Frame.Route r -> route(c, a, r);
             case Frame.RelayOpen r -> openRelay(c, a, r);
             case Frame.SetPresence p -> presence(c, a, p.presence());
@@ -206,11 +413,6 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
 
     private void hello(Connection c, Frame.Hello h) {
         var peer = c.peer();
-        if (peer.role() == Role.SUPERNODE) {
-            refuse(c, 0, ErrorCode.BAD_REQUEST, "supernode peering is not served on this port");
-            c.send(new Frame.Error(0, ErrorCode.BAD_REQUEST.code, "bye")).whenComplete((v, t) -> c.close());
-            return;
-        }
         if (h.clientVersion() < peer.policy().minClientVersion()) {
             c.send(new Frame.Error(0, ErrorCode.UNAUTHORIZED.code, "client version " + h.clientVersion()
                     + " is older than the network's minimum " + peer.policy().minClientVersion()))
@@ -223,36 +425,134 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
                     + peer.policy().allowedHours())).whenComplete((v, t) -> c.close());
             return;
         }
-        Connection previous = byDevice.get(peer.deviceId());
-        if (previous == null && byDevice.size() >= config.capacity()) {
-            redirects.increment();
-            int retry = 1000 + ThreadLocalRandom.current().nextInt(4000);
-            List<String> alternatives = new ArrayList<>();
-            InetSocketAddress me = address();
-            for (HostPort s : credentials.networkFile().seeds()) {
-                if (s.port() != me.getPort() || !s.host().equals(me.getHostString())) alternatives.add(s.toString());
-            }
-            c.send(new Frame.Redirect(retry, alternatives.subList(0, Math.min(alternatives.size(), 16)),
-                    "supernode at capacity " + config.capacity())).whenComplete((v, t) -> c.close());
-            return;
-        }
-        long since = clock.millis();
-        Attached a = new Attached(peer.deviceId(), peer.user(), since,
-                new TokenBucket(config.routeRate(), config.routeRate() * 2.0, System.nanoTime()));
-        c.attach(a);
         String observed = HostPort.of(c.remoteAddress()).toString();
         List<String> locals = h.localAddresses().stream().limit(8).toList();
-        directory.register(new DeviceRecord(peer.deviceId(), peer.user(), clean(h.presence()), observed, locals,
-                peer.encoded(), since));
-        byDevice.put(peer.deviceId(), c);
+        String presence = clean(h.presence());
+        overlayExec.execute(() -> admit(c, peer.deviceId(), peer.user(), observed, locals, presence));
+    }
+
+    /** Admission on the overlay thread: admit (Welcome) or redirect to less-loaded supernodes. */
+    private void admit(Connection c, String deviceId, String user, String observed, List<String> locals, String presence) {
+        if (!c.isOpen()) return;
+        DirectoryService.AttachDecision d = service.attach(deviceId);
+        if (d instanceof DirectoryService.AttachDecision.Redirect r) {
+            redirects.increment();
+            c.send(new Frame.Redirect(r.retryAfterMillis(), r.alternatives(), r.reason())).whenComplete((v, t) -> c.close());
+            return;
+        }
+        List<String> others = ((DirectoryService.AttachDecision.Admit) d).supernodes();
+        long since = clock.millis();
+        Attached a = new Attached(deviceId, user, since,
+                new TokenBucket(config.routeRate(), config.routeRate() * 2.0, System.nanoTime()));
+        c.attach(a);
+        // what other devices see of it until its own signed record arrives (Publish)
+        directory.register(new DeviceRecord(deviceId, user, presence, observed, locals, c.peer().encoded(), since));
+        Connection previous = byDevice.put(deviceId, c);
         if (previous != null && previous != c) {
             previous.attach(null);
             previous.close();
         }
         attaches.increment();
-        c.send(new Frame.Welcome(id, observed, clock.millis(), (int) config.keepalive().toMillis()));
-        notifyWatchers(peer.user(), peer.deviceId(), clean(h.presence()), true);
-        log.debug("attached {} from {}", peer.label(), observed);
+        c.send(new Frame.Welcome(id, observed, clock.millis(), (int) config.keepalive().toMillis(), others));
+        notifyWatchers(user, deviceId, presence, true);
+        log.debug("attached {} from {}", c.peer().label(), observed);
+    }
+
+    private void resolve(Connection c, Frame.Resolve r) {
+        resolves.increment();
+        overlayExec.execute(() -> {
+            DirectoryService.Busy b = service.resolve(r.user(), res -> {
+                List<DeviceRecord> out = res.records();
+                if (out.size() > org.parley.protocol.Limits.MAX_DEVICES_PER_USER) {
+                    out = out.subList(0, org.parley.protocol.Limits.MAX_DEVICES_PER_USER);
+                }
+                c.send(new Frame.Resolved(r.requestId(), r.user(), out));
+            });
+            if (b != null) {
+                busy.increment();
+                c.send(new Frame.Busy(r.requestId(), b.retryAfterMillis(), b.alternatives(), b.reason()));
+            }
+        });
+    }
+
+    /** A client's signed record: checked here (it must be the client's own), then stored in the overlay. */
+    private void publish(Connection c, Attached a, Frame.Publish p) {
+        DeviceRecord r = p.record();
+        if (!r.deviceId().equals(a.deviceId) || !r.user().equals(a.user)) {
+            refuse(c, p.requestId(), ErrorCode.BAD_REQUEST, "a device may publish only its own record");
+            return;
+        }
+        overlayExec.execute(() -> {
+            String why = recordChecker.check(r);
+            if (why != null) {
+                refuse(c, p.requestId(), ErrorCode.BAD_REQUEST, why);
+                return;
+            }
+            service.publish(r, n -> {
+                published.increment();
+                c.send(new Frame.Published(p.requestId(), n));
+            });
+        });
+    }
+
+    /** Frames from another supernode: overlay requests and answers, forwarded frames for our clients. */
+    private void overlayFrame(Connection c, Frame f) {
+        OverlayContact sender = switch (f) {
+            case Frame.FindNode x -> x.sender();
+            case Frame.Nodes x -> x.sender();
+            case Frame.FindValue x -> x.sender();
+            case Frame.Values x -> x.sender();
+            case Frame.Store x -> x.sender();
+            case Frame.Stored x -> x.sender();
+            case Frame.OverlayPing x -> x.sender();
+            case Frame.OverlayPong x -> x.sender();
+            default -> null;
+        };
+        if (sender != null) {
+            byte[] expected = NodeId.forKey(c.peer().publicKey().getEncoded()).bytes();
+            if (!Arrays.equals(expected, sender.id())) {
+                refuse(c, 0, ErrorCode.BAD_REQUEST, "overlay sender id does not match the certificate");
+                return;
+            }
+            CompletableFuture<Connection> known = peers.get(sender.address());
+            if (known == null || (known.isDone() && !known.isCompletedExceptionally() && !known.join().isOpen())) {
+                peers.put(sender.address(), CompletableFuture.completedFuture(c));
+            }
+            overlayExec.execute(() -> overlay.onMessage(f));
+            return;
+        }
+        switch (f) {
+            case Frame.Forward fw -> {
+                Connection target = byDevice.get(fw.toDevice());
+                if (target == null || !target.isOpen()) return;
+                try {
+                    Frame inner = FrameCodec.decode(fw.frame());
+                    if (inner instanceof Frame.Deliver || inner instanceof Frame.RelayOffer) {
+                        forwarded.increment();
+                        target.send(inner);
+                    }
+                } catch (WireFormatException e) {
+                    refused.increment();
+                }
+            }
+            case Frame.Ping p -> c.send(new Frame.Pong(p.nonce()));
+            case Frame.Pong p -> { }
+            case Frame.Error e -> log.debug("supernode {} says: {}", c.peer().label(), e.message());
+            default -> refuse(c, 0, ErrorCode.BAD_REQUEST, "frame " + f.getClass().getSimpleName() + " is not for a supernode peer");
+        }
+    }
+
+    /** Sends a Deliver or RelayOffer to a device attached at another supernode. */
+    private boolean forwardTo(String supernode, String toDevice, Frame inner) {
+        if (supernode == null || supernode.isEmpty() || supernode.equals(advertised)) return false;
+        try {
+            HostPort.parse(supernode);
+        } catch (RuntimeException e) {
+            return false;
+        }
+        forwarded.increment();
+        sendOverlay(supernode, new Frame.Forward(toDevice, FrameCodec.encode(inner)));
+        return true;
     }
 
     private static String clean(String presence) {
@@ -268,12 +568,18 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
             return;
         }
         Connection target = byDevice.get(r.toDevice());
+        Frame.Deliver d = new Frame.Deliver(a.deviceId, c.peer().encoded(), r.payload());
         if (target == null || !target.isOpen()) {
+            if (forwardTo(r.viaSupernode(), r.toDevice(), d)) {
+                routed.increment();
+                c.send(new Frame.Routed(r.requestId()));
+                return;
+            }
             refuse(c, r.requestId(), ErrorCode.OFFLINE, "device " + r.toDevice() + " is not attached here");
             return;
         }
         routed.increment();
-        target.send(new Frame.Deliver(a.deviceId, c.peer().encoded(), r.payload()));
+        target.send(d);
         c.send(new Frame.Routed(r.requestId()));
     }
 
@@ -292,8 +598,15 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
             return;
         }
         Connection target = byDevice.get(r.toDevice());
-        if (target == null || !target.isOpen() || r.toDevice().equals(a.deviceId)) {
+        boolean remote = target == null || !target.isOpen();
+        if (r.toDevice().equals(a.deviceId) || (remote && (r.viaSupernode().isEmpty() || r.viaSupernode().equals(advertised)))) {
             refuse(c, r.requestId(), ErrorCode.OFFLINE, "device " + r.toDevice() + " is not attached here");
+            return;
+        }
+        if (relayBytesPerSecond >= config.relayBandwidth()) {
+            busy.increment();
+            c.send(new Frame.Busy(r.requestId(), 2000, List.of(), "relay at its bandwidth capacity of "
+                    + config.relayBandwidth() + " bytes/s"));
             return;
         }
         Allocation alloc;
@@ -305,7 +618,17 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         }
         relayOpens.increment();
         String address = HostPort.of(relay.address()).toString();
-        target.send(new Frame.RelayOffer(alloc.sessionId(), a.deviceId, address, alloc.tokenB()));
+        Frame.RelayOffer offer = new Frame.RelayOffer(alloc.sessionId(), a.deviceId, address, alloc.tokenB());
+        if (remote) {
+            // the relay's address must be reachable by the other side: a wildcard host becomes ours
+            if (relay.address().getAddress().isAnyLocalAddress()) {
+                offer = new Frame.RelayOffer(alloc.sessionId(), a.deviceId,
+                        HostPort.parse(advertised).host() + ":" + relay.address().getPort(), alloc.tokenB());
+            }
+            forwardTo(r.viaSupernode(), r.toDevice(), offer);
+        } else {
+            target.send(offer);
+        }
         c.send(new Frame.RelayAllocated(r.requestId(), alloc.sessionId(), address, alloc.tokenA()));
     }
 
@@ -328,6 +651,10 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
                 c.send(new Frame.PresenceEvent(u, r.deviceId(), r.presence(), true));
             }
         }
+        overlayExec.execute(() -> {
+            for (String u : next) remoteWatched.remove(u); // report current remote presence to the new watcher
+            pollRemotePresence(List.copyOf(next));
+        });
     }
 
     private void notifyWatchers(String user, String deviceId, String presence, boolean online) {
@@ -341,6 +668,11 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
 
     @Override
     public void closed(Connection c) {
+        if (c.peer() != null && c.peer().role() == Role.SUPERNODE) {
+            peers.entrySet().removeIf(e -> e.getValue().isDone() && !e.getValue().isCompletedExceptionally()
+                    && e.getValue().join() == c);
+            return;
+        }
         Attached a = (Attached) c.attachment();
         if (a == null) return;
         for (String u : a.watching) {
@@ -348,6 +680,9 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
             if (w != null) w.remove(c);
         }
         if (byDevice.remove(a.deviceId, c)) {
+            overlayExec.execute(() -> {
+                if (!byDevice.containsKey(a.deviceId)) service.detach(a.deviceId);
+            });
             directory.unregister(a.deviceId, a.since);
             notifyWatchers(a.user, a.deviceId, "offline", false);
             log.debug("detached {}", a.user);
@@ -366,6 +701,12 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
                 }
             }
             watchers.values().removeIf(Set::isEmpty);
+            if (relay != null) {
+                long b = relay.forwardedBytes();
+                if (relayBytesAt > 0) relayBytesPerSecond = (b - relayBytesMark) * 1000 / Math.max(1, now - relayBytesAt);
+                relayBytesMark = b;
+                relayBytesAt = now;
+            }
             if (clock.instant().isAfter(credentials.renewAt())) renewNow();
         } catch (RuntimeException e) {
             log.warn("housekeeping failed: {}", e.toString());
@@ -389,7 +730,10 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
 
     @Override
     public void close() {
+        closing = true;
         timer.shutdownNow();
+        overlayExec.execute(overlay::stop);
+        overlayExec.shutdown();
         MetricsEndpoint m = metricsEndpoint;
         if (m != null) m.close();
         node.close();

@@ -19,6 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.parley.identity.CertificateAuthority;
 import org.parley.identity.CertificateVerifier;
+import org.parley.identity.DirectoryRecords;
+import org.parley.protocol.DeviceRecord;
+import org.parley.protocol.Limits;
 import org.parley.identity.DeviceCredentials;
 import org.parley.identity.HostPort;
 import org.parley.identity.Keys;
@@ -46,6 +49,8 @@ class SupernodeTest {
         final List<Frame> frames = new CopyOnWriteArrayList<>();
         Connection c;
         QuicNode node;
+        KeyPair key;
+        byte[] cert;
 
         @Override public void connected(Connection c) { }
         @Override public void frame(Connection c, Frame f) { frames.add(f); }
@@ -95,6 +100,8 @@ class SupernodeTest {
         TlsIdentity id = new TlsIdentity(kp.getPrivate(),
                 ca.issueDevice(user, role, kp.getPublic(), policy, now.minusSeconds(60), now.plusSeconds(3600)));
         Client cl = new Client();
+        cl.key = kp;
+        cl.cert = id.certificate().getEncoded();
         cl.node = QuicNode.bind(ANY, id, verifier, null, cl, QuicNode.Options.DEFAULT, new SimpleMeterRegistry());
         nodes.add(cl.node);
         cl.c = cl.node.dial(supernode.address(), Role.SUPERNODE, cl).get(10, TimeUnit.SECONDS);
@@ -114,6 +121,9 @@ class SupernodeTest {
         Client alice = attach("alice");
         Frame.Welcome w = alice.await(Frame.Welcome.class);
         assertThat(w.observedAddress()).isEqualTo("127.0.0.1:" + alice.node.localAddress().getPort());
+        DeviceRecord signed = record(alice, "alice", 1);
+        alice.c.send(new Frame.Publish(3, signed));
+        assertThat(alice.await(Frame.Published.class).replicas()).isEqualTo(1);
         Client bob = attach("bob");
         bob.c.send(new Frame.Resolve(7, "alice"));
         Frame.Resolved r = bob.await(Frame.Resolved.class);
@@ -121,7 +131,8 @@ class SupernodeTest {
         assertThat(r.devices()).hasSize(1);
         assertThat(r.devices().get(0).user()).isEqualTo("alice");
         assertThat(r.devices().get(0).localAddresses()).containsExactly("10.0.0.5:1234");
-        assertThat(verifier.verify(r.devices().get(0).certificate()).user()).isEqualTo("alice");
+        assertThat(r.devices().get(0).sameAs(signed)).isTrue();
+        assertThat(new DirectoryRecords(verifier).check(r.devices().get(0))).isNull();
         bob.c.send(new Frame.Resolve(8, "nobody"));
         await().atMost(Duration.ofSeconds(5)).until(() -> bob.frames.stream()
                 .anyMatch(f -> f instanceof Frame.Resolved x && x.requestId() == 8 && x.devices().isEmpty()));
@@ -156,6 +167,43 @@ class SupernodeTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> bob.frames.stream()
                 .anyMatch(f -> f instanceof Frame.PresenceEvent p && p.user().equals("alice") && !p.online()));
         await().atMost(Duration.ofSeconds(5)).until(() -> supernode.attached() == 1);
+    }
+
+    /** A record signed by the client's device key, naming this test's supernode. */
+    DeviceRecord record(Client cl, String user, long seq) {
+        String device = Keys.deviceId(cl.node.identity().certificate().getPublicKey());
+        long now = System.currentTimeMillis();
+        return DirectoryRecords.sign(new DeviceRecord(device, user, "online", "127.0.0.1:" + cl.node.localAddress().getPort(),
+                List.of("10.0.0.5:1234"), cl.cert, now, List.of(HostPort.of(supernode.address()).toString()),
+                List.of("chat"), seq, now + Limits.RECORD_TTL_MILLIS, null), cl.key.getPrivate());
+    }
+
+    @Test
+    void forgedOrForeignRecordsAreRefused() throws Exception {
+        startSupernode(10);
+        Client alice = attach("alice");
+        Client mallory = attach("mallory");
+        DeviceRecord good = record(alice, "alice", 5);
+        // mallory republishes alice's record: not its own device
+        mallory.c.send(new Frame.Publish(1, good));
+        await().atMost(Duration.ofSeconds(5)).until(() -> mallory.frames.stream()
+                .anyMatch(f -> f instanceof Frame.Error e && e.requestId() == 1 && e.code() == ErrorCode.BAD_REQUEST.code));
+        // alice's record with a field changed after signing
+        DeviceRecord altered = new DeviceRecord(good.deviceId(), good.user(), good.presence(), "198.51.100.66:1",
+                good.localAddresses(), good.certificate(), good.sinceMillis(), good.supernodes(), good.capabilities(),
+                good.sequence(), good.expiresAtMillis(), good.signature());
+        alice.c.send(new Frame.Publish(2, altered));
+        await().atMost(Duration.ofSeconds(5)).until(() -> alice.frames.stream()
+                .anyMatch(f -> f instanceof Frame.Error e && e.requestId() == 2 && e.message().contains("signature")));
+        // the genuine one is accepted; an older sequence afterwards does not roll it back
+        alice.c.send(new Frame.Publish(3, good));
+        alice.await(Frame.Published.class);
+        alice.c.send(new Frame.Publish(4, record(alice, "alice", 4)));
+        await().atMost(Duration.ofSeconds(5)).until(() -> alice.frames.stream()
+                .filter(f -> f instanceof Frame.Published).count() == 2);
+        mallory.c.send(new Frame.Resolve(9, "alice"));
+        Frame.Resolved r = mallory.await(Frame.Resolved.class);
+        assertThat(r.devices()).singleElement().satisfies(d -> assertThat(d.sequence()).isEqualTo(5));
     }
 
     @Test

@@ -299,6 +299,11 @@ public final class UdpRelay implements AutoCloseable {
         return (long) packets.count();
     }
 
+    /** Bytes forwarded so far (for the relay bandwidth admission). */
+    public long forwardedBytes() {
+        return (long) bytes.count();
+    }
+
     /** Relay sockets still open (one per thread while running; for tests). */
     int openChannels() {
         int n = 0;
