@@ -308,13 +308,25 @@ public final class Main {
             @Option(names = "--no-relay", description = "run no relay") boolean noRelay;
             @Option(names = "--relay-sessions", defaultValue = "1000", paramLabel = "N", description = "most relay sessions at once (default: ${DEFAULT-VALUE})") int relaySessions;
             @Option(names = "--relay-rate", defaultValue = "1000000", paramLabel = "BYTES", description = "relay bytes per second per session, both directions together (default: ${DEFAULT-VALUE})") long relayRate;
+            @Option(names = "--relay-bandwidth", defaultValue = "100000000", paramLabel = "BYTES", description = "relay bytes per second in all; new relay sessions get Busy above it (default: ${DEFAULT-VALUE})") long relayBandwidth;
+            @Option(names = "--attach-rate", defaultValue = "500", paramLabel = "N", description = "new client attachments per second before redirecting (default: ${DEFAULT-VALUE}, burst 2x)") int attachRate;
+            @Option(names = "--lookup-rate", defaultValue = "50000", paramLabel = "N", description = "client directory lookups per second before answering Busy (default: ${DEFAULT-VALUE}, burst 2x)") int lookupRate;
+            @Option(names = "--keepalive", defaultValue = "10s", paramLabel = "DURATION", description = "ping interval clients are told to use; a silent supernode is noticed within it + 3 s (default: ${DEFAULT-VALUE})") String keepalive;
+            @Option(names = "--advertise", paramLabel = "HOST:PORT", description = "address other supernodes and clients reach this one at (default: the listen address; a wildcard host becomes this machine's first non-loopback IPv4 address)") String advertise;
 
             @Override
             public Integer call() throws Exception {
                 Cli.logLevel(Level.INFO);
                 DeviceCredentials c = DeviceCredentials.load(data);
-                SupernodeConfig cfg = SupernodeConfig.defaults(Cli.hostPort(listen, "--listen")).withCapacity(capacity)
-                        .withRouteRate(routeRate);
+                SupernodeConfig cfg;
+                try {
+                    cfg = SupernodeConfig.defaults(Cli.hostPort(listen, "--listen")).withCapacity(capacity)
+                            .withRouteRate(routeRate).withRates(attachRate, lookupRate, relayBandwidth)
+                            .withKeepalive(Cli.duration(keepalive, "--keepalive"));
+                } catch (IllegalArgumentException e) {
+                    throw new UserError(e.getMessage());
+                }
+                if (advertise != null) cfg = cfg.withAdvertise(Cli.hostPort(advertise, "--advertise"));
                 if (metrics != null) cfg = cfg.withMetrics(Cli.hostPort(metrics, "--metrics"));
                 RelayConfig rd = RelayConfig.defaults();
                 RelayConfig rc = new RelayConfig(relaySessions, relayRate, Math.max(rd.burstBytes(), relayRate / 4),
