@@ -33,7 +33,7 @@ public final class OverlayNode {
      * @param hops     sequential request rounds until the first holder answered (0 = answered from this node)
      * @param millis   time the lookup took
      * @param messages requests sent
-     * @param holders  nodes that returned records
+     * @param holders  nodes that returned valid records (forged or outdated answers do not count)
      */
     public record LookupResult(String user, List<DeviceRecord> records, int hops, long millis, int messages, int holders) {}
 
@@ -117,7 +117,7 @@ public final class OverlayNode {
                 }
             }, () -> { });
         }
-        scheduleRefresh();
+        if (refreshTimer == null) scheduleRefresh(); // start() again (rejoining) keeps one refresh cycle
     }
 
     /** Stops timers and ignores further messages. */
@@ -420,15 +420,22 @@ public final class OverlayNode {
             cands.add(lo, cand);
         }
 
-        void merge(List<DeviceRecord> rs, boolean validate) {
+        /** Merges a holder's records; true if it had a valid one (new to us, or the very one we already have). */
+        boolean merge(List<DeviceRecord> rs, boolean validate) {
+            boolean valid = false;
             for (DeviceRecord r : rs) {
                 if (!r.user().equals(user)) continue;
                 if (r.expiresAtMillis() <= sched.now()) continue;
                 DeviceRecord have = records.get(r.deviceId());
-                if (have != null && have.sequence() >= r.sequence()) continue;
+                if (have != null && have.sequence() >= r.sequence()) {
+                    if (r.sameAs(have)) valid = true;
+                    continue;
+                }
                 if (validate && validator.check(r) != null) continue; // verified on every read
                 records.put(r.deviceId(), r);
+                valid = true;
             }
+            return valid;
         }
 
         void step() {
@@ -466,8 +473,8 @@ public final class OverlayNode {
                 List<OverlayContact> more = switch (f) {
                     case Frame.Nodes n -> n.contacts();
                     case Frame.Values v -> {
-                        if (!v.records().isEmpty()) {
-                            merge(v.records(), true);
+                        // only a holder with valid records counts: forged or outdated answers must not end the lookup
+                        if (!v.records().isEmpty() && merge(v.records(), true)) {
                             holders++;
                             if (valueHops < 0 || c.depth < valueHops) valueHops = c.depth;
                         }

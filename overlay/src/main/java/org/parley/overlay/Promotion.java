@@ -36,7 +36,7 @@ public final class Promotion {
 
     public enum Role { CLIENT, SUPERNODE }
 
-    private final PromotionPolicy policy;
+    private PromotionPolicy policy;
     private Role role = Role.CLIENT;
     private long notQualifyingSince = -1;
     private String reason = "not evaluated yet";
@@ -47,6 +47,18 @@ public final class Promotion {
 
     public Role role() {
         return role;
+    }
+
+    public PromotionPolicy policy() {
+        return policy;
+    }
+
+    /**
+     * Replaces the policy (the login server changed the account's policy, or the user opted in or out); the next
+     * {@link #evaluate} demotes at once if duty is no longer allowed.
+     */
+    public void updatePolicy(PromotionPolicy policy) {
+        this.policy = java.util.Objects.requireNonNull(policy);
     }
 
     /** Why the node has its current role (one line). */

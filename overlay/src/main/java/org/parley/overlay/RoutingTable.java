@@ -1,7 +1,6 @@
 package org.parley.overlay;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import org.parley.protocol.OverlayContact;
 
@@ -175,18 +174,29 @@ public final class RoutingTable {
 
     /** The {@code n} live contacts closest to {@code target}, closest first. */
     public List<Entry> closest(NodeId target, int n) {
-        List<Entry> all = new ArrayList<>(size);
-        for (List<Entry> b : buckets) {
-            if (b == null) continue;
-            for (Entry e : b) if (e.failures == 0) all.add(e);
+        // bounded insertion instead of sorting the whole table: called for every overlay request served, and
+        // most entries are rejected with one comparison against the current n-th closest
+        int cap = Math.max(0, Math.min(n, size));
+        Entry[] best = new Entry[cap];
+        int count = 0;
+        if (cap > 0) {
+            for (List<Entry> b : buckets) {
+                if (b == null) continue;
+                for (Entry e : b) {
+                    if (e.failures != 0) continue;
+                    if (count == cap && target.compareDistance(e.id, best[cap - 1].id) >= 0) continue;
+                    int i = count < cap ? count++ : cap - 1;
+                    while (i > 0 && target.compareDistance(e.id, best[i - 1].id) < 0) {
+                        best[i] = best[i - 1];
+                        i--;
+                    }
+                    best[i] = e;
+                }
+            }
         }
-        Comparator<Entry> byDistance = (a, b) -> target.compareDistance(a.id, b.id);
-        if (all.size() > n) {
-            all.sort(byDistance);
-            return new ArrayList<>(all.subList(0, n));
-        }
-        all.sort(byDistance);
-        return all;
+        List<Entry> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) out.add(best[i]);
+        return out;
     }
 
     /** Every contact in the table. */

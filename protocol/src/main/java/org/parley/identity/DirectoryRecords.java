@@ -5,6 +5,7 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.time.Clock;
+import java.util.List;
 import org.parley.protocol.DeviceRecord;
 import org.parley.protocol.Limits;
 
@@ -55,6 +56,9 @@ public final class DirectoryRecords {
         if (r.expiresAtMillis() > now + Limits.MAX_RECORD_TTL_MILLIS) return "record of " + r.user() + " claims a lifetime over the limit";
         if (r.supernodes().size() > 4 || r.localAddresses().size() > 8 || r.capabilities().size() > 16) {
             return "record of " + r.user() + " has too many addresses";
+        }
+        for (String s : List.of(r.deviceId(), r.user(), r.presence(), r.observedAddress())) {
+            if (s.length() > Limits.MAX_STRING_BYTES) return "record of a device has a field over " + Limits.MAX_STRING_BYTES + " bytes";
         }
         DeviceCertificate c;
         try {

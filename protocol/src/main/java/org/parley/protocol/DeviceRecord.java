@@ -1,6 +1,5 @@
 package org.parley.protocol;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -52,40 +51,39 @@ public record DeviceRecord(String deviceId, String user, String presence, String
 
     /** The canonical bytes the device signs: every field but the signature, in a fixed layout. */
     public byte[] signedBytes() {
-        ByteBuffer b = ByteBuffer.allocate(encodedSizeBound());
-        putStr(b, SIGNING_CONTEXT);
-        putStr(b, deviceId);
-        putStr(b, user);
-        putStr(b, presence);
-        putStr(b, observedAddress);
-        putStrs(b, localAddresses);
-        b.putInt(certificate.length).put(certificate);
-        b.putLong(sinceMillis);
-        putStrs(b, supernodes);
-        putStrs(b, capabilities);
-        b.putLong(sequence);
-        b.putLong(expiresAtMillis);
-        byte[] out = new byte[b.position()];
-        b.flip().get(out);
-        return out;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(256 + certificate.length);
+        java.io.DataOutputStream d = new java.io.DataOutputStream(out);
+        try {
+            putStr(d, SIGNING_CONTEXT);
+            putStr(d, deviceId);
+            putStr(d, user);
+            putStr(d, presence);
+            putStr(d, observedAddress);
+            putStrs(d, localAddresses);
+            d.writeInt(certificate.length);
+            d.write(certificate);
+            d.writeLong(sinceMillis);
+            putStrs(d, supernodes);
+            putStrs(d, capabilities);
+            d.writeLong(sequence);
+            d.writeLong(expiresAtMillis);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e); // cannot happen in memory
+        }
+        return out.toByteArray();
     }
 
-    private int encodedSizeBound() {
-        int n = 64 + certificate.length + 4 * (2 + Limits.MAX_STRING_BYTES * 3);
-        for (String s : localAddresses) n += 2 + s.length() * 4;
-        for (String s : supernodes) n += 2 + s.length() * 4;
-        for (String s : capabilities) n += 2 + s.length() * 4;
-        return n + SIGNING_CONTEXT.length() + 2;
-    }
-
-    private static void putStr(ByteBuffer b, String s) {
+    /** u16 length + UTF-8 (as on the wire); an over-long field is cut to 65,535 bytes here and refused by the codec. */
+    private static void putStr(java.io.DataOutputStream d, String s) throws java.io.IOException {
         byte[] u = s.getBytes(StandardCharsets.UTF_8);
-        b.putShort((short) u.length).put(u);
+        int n = Math.min(u.length, 0xffff);
+        d.writeShort(n);
+        d.write(u, 0, n);
     }
 
-    private static void putStrs(ByteBuffer b, List<String> l) {
-        b.putShort((short) l.size());
-        for (String s : l) putStr(b, s);
+    private static void putStrs(java.io.DataOutputStream d, List<String> l) throws java.io.IOException {
+        d.writeShort(Math.min(l.size(), 0xffff));
+        for (String s : l) putStr(d, s);
     }
 
     /** True if both records carry the same signed content (and signature). */

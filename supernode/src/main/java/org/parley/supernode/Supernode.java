@@ -151,11 +151,12 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         this.nodeId = NodeId.forKey(credentials.certificate().getPublicKey().getEncoded());
         this.node = QuicNode.bind(config.listen().toSocketAddress(), identity, verifier, null, this, options, registry);
         this.advertised = advertisedAddress(config, node.localAddress());
-        this.overlayExec = Executors.newSingleThreadScheduledExecutor(r -> {
+        // work handed over by the network while the supernode shuts down is dropped quietly
+        this.overlayExec = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "supernode-overlay");
             t.setDaemon(true);
             return t;
-        });
+        }, new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
         this.sched = new ExecutorScheduler(overlayExec, clock);
         SplittableRandom rnd = new SplittableRandom(new java.security.SecureRandom().nextLong());
         List<String> seeds = credentials.networkFile().seeds().stream().map(HostPort::toString).toList();
@@ -187,7 +188,7 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         });
         timer.scheduleWithFixedDelay(this::housekeeping, 5, 5, TimeUnit.SECONDS);
         overlayExec.execute(() -> overlay.start(bootstrapList()));
-        overlayExec.scheduleWithFixedDelay(this::overlayHousekeeping, 10, 10, TimeUnit.SECONDS);
+        overlayExec.scheduleWithFixedDelay(this::overlayHousekeeping, 2, 5, TimeUnit.SECONDS);
     }
 
     private static HostCache loadHostCache(Path file) {
@@ -228,16 +229,19 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         return out;
     }
 
-    /** Overlay thread, every 10 s: rejoin when alone, refresh the host cache, watch remote presence. */
+    private int housekeepingRounds;
+
+    /** Overlay thread, every 5 s: rejoin when alone, refresh the host cache (saved every minute), watch remote presence. */
     private void overlayHousekeeping() {
         try {
             long now = clock.millis();
             if (overlay.table().size() == 0) overlay.start(bootstrapList());
+            if (housekeepingRounds++ % 2 == 1) return; // the rest every 10 s
             for (RoutingTable.Entry e : overlay.table().all()) {
                 hostCache.learned(e.info().address(), e.info().capacity(), e.info().load(), now);
                 if (now - e.lastSeen() < 60_000) hostCache.success(e.info().address(), now);
             }
-            if (hostCacheFile != null && overlay.table().size() > 0) {
+            if (hostCacheFile != null && overlay.table().size() > 0 && housekeepingRounds % 12 == 1) {
                 Keys.writeAtomically(hostCacheFile, hostCache.encode().getBytes(StandardCharsets.UTF_8), false);
             }
             pollRemotePresence(List.copyOf(watchers.keySet()));
@@ -283,7 +287,7 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
             } catch (RuntimeException e) {
                 return; // a contact with an unusable address: its requests time out
             }
-            CompletableFuture<Connection> dialing = node.dial(to, Role.SUPERNODE, this);
+            CompletableFuture<Connection> dialing = node.dialEphemeral(to, Role.SUPERNODE, this);
             CompletableFuture<Connection> old = f;
             if (old == null ? peers.putIfAbsent(address, dialing) != null : !peers.replace(address, old, dialing)) {
                 dialing.thenAccept(Connection::close);
@@ -514,8 +518,10 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
                 refuse(c, 0, ErrorCode.BAD_REQUEST, "overlay sender id does not match the certificate");
                 return;
             }
+            // answers go back over this connection unless one to the sender is already up (a dial of ours
+            // still in its handshake, e.g. started before the sender was running, must not hold them)
             CompletableFuture<Connection> known = peers.get(sender.address());
-            if (known == null || (known.isDone() && !known.isCompletedExceptionally() && !known.join().isOpen())) {
+            if (known == null || !known.isDone() || known.isCompletedExceptionally() || !known.join().isOpen()) {
                 peers.put(sender.address(), CompletableFuture.completedFuture(c));
             }
             overlayExec.execute(() -> overlay.onMessage(f));

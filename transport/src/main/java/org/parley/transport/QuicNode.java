@@ -226,12 +226,27 @@ public final class QuicNode implements AutoCloseable {
         return dial(remote, requiredRole, handler, options.handshakeTimeout());
     }
 
+    /**
+     * Dials from a fresh ephemeral UDP port instead of this node's port. For links where the observed address
+     * does not matter (supernode to supernode): two nodes may then dial each other at the same moment without
+     * their connected sockets on the shared port capturing each other's handshakes.
+     */
+    public CompletableFuture<Connection> dialEphemeral(InetSocketAddress remote, Role requiredRole, ConnectionHandler handler) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return dialBlocking(remote, requiredRole, handler, options.handshakeTimeout(), false);
+            } catch (IOException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, DIALERS);
+    }
+
     /** As {@link #dial(InetSocketAddress, Role, ConnectionHandler)} with its own handshake timeout. */
     public CompletableFuture<Connection> dial(InetSocketAddress remote, Role requiredRole, ConnectionHandler handler,
                                               Duration timeout) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return dialBlocking(remote, requiredRole, handler, timeout);
+                return dialBlocking(remote, requiredRole, handler, timeout, true);
             } catch (IOException e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
@@ -394,7 +409,7 @@ public final class QuicNode implements AutoCloseable {
     }
 
     private Connection dialBlocking(InetSocketAddress remote, Role requiredRole, ConnectionHandler handler,
-                                    Duration handshakeTimeout) throws IOException {
+                                    Duration handshakeTimeout, boolean sharedPort) throws IOException {
         Channel dg = null;
         try {
             ChannelHandler codec = clientCodec(requiredRole);
@@ -403,9 +418,16 @@ public final class QuicNode implements AutoCloseable {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast(filter, codec);
+                            ch.pipeline().addLast(filter, codec, new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                    // e.g. ICMP port unreachable on the connected socket while the peer is
+                                    // down or a NAT is not yet open: QUIC's own timeouts decide
+                                    log.debug("datagram error towards {}: {}", remote, cause.toString());
+                                }
+                            });
                         }
-                    }).bind(new InetSocketAddress(local.getAddress(), local.getPort())).sync().channel();
+                    }).bind(new InetSocketAddress(local.getAddress(), sharedPort ? local.getPort() : 0)).sync().channel();
             dg.connect(remote).sync();
             long timeout = handshakeTimeout.toMillis();
             QuicChannel qc = QuicChannel.newBootstrap(dg)
