@@ -421,7 +421,7 @@ public final class ClientDaemon implements AutoCloseable {
                     lastLinkError = "supernode " + hp + " is full: " + r.redirect.reason();
                     planner.redirected(address, r.redirect.retryAfterMillis(), r.redirect.alternatives(), clock.millis());
                     // follow the alternatives at once, before the rest of the round
-                    List<String> next = new ArrayList<>(planner.round(clock.millis()));
+                    List<String> next = new ArrayList<>(planner.takeHints(clock.millis()));
                     next.removeAll(tried);
                     round.removeAll(next);
                     next.addAll(round);

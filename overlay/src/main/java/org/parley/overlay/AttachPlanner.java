@@ -62,6 +62,16 @@ public final class AttachPlanner {
         cache.failure(address, now);
     }
 
+    /**
+     * The redirect hints to try at once, within the current round (keeps the round's retry-after, so that a
+     * round ending in redirects still waits what the supernodes asked for).
+     */
+    public List<String> takeHints(long now) {
+        List<String> out = cache.attachOrder(hints, List.of(), now, ROUND_SIZE).stream().filter(hints::contains).toList();
+        hints.clear();
+        return out;
+    }
+
     /** True if redirect hints are waiting to be tried at once. */
     public boolean hasHints() {
         return !hints.isEmpty();

@@ -174,29 +174,43 @@ public final class RoutingTable {
 
     /** The {@code n} live contacts closest to {@code target}, closest first. */
     public List<Entry> closest(NodeId target, int n) {
-        // bounded insertion instead of sorting the whole table: called for every overlay request served, and
-        // most entries are rejected with one comparison against the current n-th closest
+        // Called for every overlay request served, so it visits buckets in XOR-distance order instead of sorting
+        // the whole table: with d the target's bucket, bucket d holds the closest contacts; then come the buckets
+        // below d where self and target differ (highest first), then the other buckets below d (lowest first),
+        // then the buckets above d (lowest first). Only each bucket's own few entries need sorting.
         int cap = Math.max(0, Math.min(n, size));
-        Entry[] best = new Entry[cap];
-        int count = 0;
-        if (cap > 0) {
-            for (List<Entry> b : buckets) {
-                if (b == null) continue;
-                for (Entry e : b) {
-                    if (e.failures != 0) continue;
-                    if (count == cap && target.compareDistance(e.id, best[cap - 1].id) >= 0) continue;
-                    int i = count < cap ? count++ : cap - 1;
-                    while (i > 0 && target.compareDistance(e.id, best[i - 1].id) < 0) {
-                        best[i] = best[i - 1];
-                        i--;
-                    }
-                    best[i] = e;
-                }
-            }
-        }
-        List<Entry> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) out.add(best[i]);
+        List<Entry> out = new ArrayList<>(cap);
+        if (cap == 0) return out;
+        byte[] s = self.raw(), t = target.raw();
+        int d = self.bucketIndex(target); // -1 when the target is this node
+        if (d >= 0) addSorted(out, d, target, cap);
+        for (int j = d - 1; j >= 0 && out.size() < cap; j--) if (bitDiffers(s, t, j)) addSorted(out, j, target, cap);
+        for (int j = 0; j < d && out.size() < cap; j++) if (!bitDiffers(s, t, j)) addSorted(out, j, target, cap);
+        for (int j = d + 1; j < NodeId.BITS && out.size() < cap; j++) addSorted(out, j, target, cap);
         return out;
+    }
+
+    private static boolean bitDiffers(byte[] a, byte[] b, int bit) {
+        int i = a.length - 1 - bit / 8;
+        return (((a[i] ^ b[i]) >>> (bit % 8)) & 1) != 0;
+    }
+
+    /** Appends bucket {@code bi}'s live entries, closest to {@code target} first, until {@code out} has {@code cap}. */
+    private void addSorted(List<Entry> out, int bi, NodeId target, int cap) {
+        List<Entry> b = buckets[bi];
+        if (b == null || b.isEmpty()) return;
+        Entry[] live = new Entry[b.size()];
+        int m = 0;
+        for (Entry e : b) {
+            if (e.failures != 0) continue;
+            int i = m++;
+            while (i > 0 && target.compareDistance(e.id, live[i - 1].id) < 0) {
+                live[i] = live[i - 1];
+                i--;
+            }
+            live[i] = e;
+        }
+        for (int i = 0; i < m && out.size() < cap; i++) out.add(live[i]);
     }
 
     /** Every contact in the table. */
