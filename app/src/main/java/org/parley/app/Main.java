@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.parley.client.ClientConfig;
+import org.parley.client.SupernodeDuty;
 import org.parley.client.ClientDaemon;
 import org.parley.client.DaemonClient;
 import org.parley.client.LocalApi;
@@ -121,13 +122,14 @@ public final class Main {
             @Option(names = "--listen", paramLabel = "HOST:PORT", description = "default: the address in network.json") String listen;
             @Option(names = "--cert-lifetime", paramLabel = "DURATION", defaultValue = "24h",
                     description = "device certificate lifetime (default: ${DEFAULT-VALUE})") String lifetime;
+            @Option(names = "--allow-promotion", description = "network policy: opted-in, eligible clients may be promoted to supernodes (default: not allowed)") boolean allowPromotion;
 
             @Override
             public Integer call() {
                 Cli.logLevel(Level.INFO);
                 LoginServerData d = LoginServerData.open(data);
                 LoginServerConfig cfg = LoginServerConfig.defaults(d.networkFile())
-                        .withCertificateLifetime(Cli.duration(lifetime, "--cert-lifetime"));
+                        .withCertificateLifetime(Cli.duration(lifetime, "--cert-lifetime")).withAllowPromotion(allowPromotion);
                 if (listen != null) cfg = cfg.withListen(Cli.hostPort(listen, "--listen"));
                 LoginServer s;
                 try {
@@ -410,6 +412,9 @@ public final class Main {
             @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:0", description = "UDP address for QUIC (default: ${DEFAULT-VALUE})") String listen;
             @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "0", description = "local API port on 127.0.0.1 (default: any free port)") int apiPort;
             @Option(names = "--relay-only", description = "keep every peer session on a supernode relay: peers never learn this device's addresses") boolean relayOnly;
+            @Option(names = "--supernode-opt-in", description = "allow this device to be promoted to a supernode when it qualifies and the network's policy allows it (publicly reachable by dial-back, up 30 min, spare uplink); duty is capped to a quarter of --uplink-kbps") boolean supernodeOptIn;
+            @Option(names = "--uplink-kbps", paramLabel = "N", defaultValue = "0", description = "this device's upstream bandwidth in kbit/s, for supernode duty (default: ${DEFAULT-VALUE} = unknown, never promoted)") int uplinkKbps;
+            @Option(names = "--supernode-listen", paramLabel = "HOST:PORT", description = "UDP address of the supernode port while promoted (default: the --listen host, any free port)") String supernodeListen;
 
             @Override
             public Integer call() throws Exception {
@@ -418,7 +423,12 @@ public final class Main {
                 if (!DeviceCredentials.enrolled(home)) {
                     throw new UserError("no device credentials in " + home + ": run 'parley client --home " + home + " login --user NAME' first");
                 }
+                if (uplinkKbps < 0) throw new UserError("--uplink-kbps must not be negative");
                 ClientConfig cfg = ClientConfig.defaults().withListen(Cli.hostPort(listen, "--listen")).withDirectSessions(!relayOnly);
+                if (supernodeOptIn) {
+                    cfg = cfg.withDuty(SupernodeDuty.optedIn(uplinkKbps,
+                            supernodeListen == null ? null : Cli.hostPort(supernodeListen, "--supernode-listen")));
+                }
                 ClientDaemon d = ClientDaemon.start(home, cfg, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
                 LocalApi api;
                 try {
@@ -510,6 +520,7 @@ public final class Main {
                         + ", renews after " + Instant.ofEpochMilli(s.path("certificateRenewAt").asLong())
                         + (s.hasNonNull("renewalProblem") ? " (renewal failing: " + s.path("renewalProblem").asText() + ")" : ""));
                 System.out.println("queued     " + s.path("queued").asInt() + " outgoing message(s)");
+                System.out.println("duty       " + s.path("supernodeDuty").asText());
                 JsonNode sessions = s.path("sessions");
                 System.out.println("sessions   " + sessions.size());
                 for (JsonNode x : sessions) {

@@ -14,9 +14,10 @@ import org.parley.identity.HostPort;
  * @param resendAfter     how long to wait for an acknowledgement before sending a message again (default 3 s)
  * @param directSessions  whether peer sessions may go direct (default true); false keeps every peer session on a
  *                        supernode relay, so peers never learn this device's addresses
+ * @param duty            supernode duty (promotion) settings (default {@link SupernodeDuty#off()})
  */
 public record ClientConfig(HostPort listen, int apiPort, Duration backoffBase, Duration backoffMax,
-                           Duration peerDialTimeout, Duration resendAfter, boolean directSessions) {
+                           Duration peerDialTimeout, Duration resendAfter, boolean directSessions, SupernodeDuty duty) {
     public ClientConfig {
         if (listen == null) listen = new HostPort("0.0.0.0", 0);
         if (apiPort < 0 || apiPort > 65535) throw new IllegalArgumentException("api port out of range");
@@ -25,17 +26,22 @@ public record ClientConfig(HostPort listen, int apiPort, Duration backoffBase, D
         if (peerDialTimeout == null) peerDialTimeout = Duration.ofMillis(1500);
         if (resendAfter == null) resendAfter = Duration.ofSeconds(3);
         if (backoffMax.compareTo(backoffBase) < 0) throw new IllegalArgumentException("backoff max below base");
+        if (duty == null) duty = SupernodeDuty.off();
     }
 
     public static ClientConfig defaults() {
-        return new ClientConfig(null, 0, null, null, null, null, true);
+        return new ClientConfig(null, 0, null, null, null, null, true, null);
     }
 
     public ClientConfig withListen(HostPort hp) {
-        return new ClientConfig(hp, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, directSessions);
+        return new ClientConfig(hp, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, directSessions, duty);
     }
 
     public ClientConfig withDirectSessions(boolean d) {
-        return new ClientConfig(listen, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, d);
+        return new ClientConfig(listen, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, d, duty);
+    }
+
+    public ClientConfig withDuty(SupernodeDuty d) {
+        return new ClientConfig(listen, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, directSessions, d);
     }
 }

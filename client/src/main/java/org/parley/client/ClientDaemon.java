@@ -34,14 +34,17 @@ import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.parley.identity.DirectoryRecords;
 import org.parley.identity.Keys;
+import org.parley.overlay.AdmissionConfig;
 import org.parley.overlay.AttachPlanner;
+import org.parley.overlay.Promotion;
+import org.parley.supernode.Supernode;
+import org.parley.supernode.SupernodeConfig;
 import org.parley.overlay.HostCache;
 import org.parley.identity.CertificateRejectedException;
 import org.parley.identity.CertificateVerifier;
 import org.parley.identity.DeviceCertificate;
 import org.parley.identity.DeviceCredentials;
 import org.parley.identity.HostPort;
-import org.parley.identity.Keys;
 import org.parley.identity.LoginClient;
 import org.parley.identity.LoginException;
 import org.parley.identity.NetworkFile;
@@ -128,6 +131,16 @@ public final class ClientDaemon implements AutoCloseable {
     private volatile long lastPongNanos;
     private long recordSequence;
     private volatile long lastPublishedAt;
+    // supernode duty (promotion): worker thread, the running supernode is volatile for status and close
+    private final Promotion promotion;
+    private final long startedAt;
+    private final MeterRegistry registry;
+    private volatile Supernode duty;
+    private volatile String dutyState = "off (not opted in)";
+    private volatile int dialBackConfirmations;
+    private volatile long dialBackAt;
+    private boolean dutyStarting;
+    private long bytesSentMark = -1, bytesSentAt;
     /** Device id -> the supernode its directory record names (for routing to devices attached elsewhere). */
     private final Map<String, String> supernodeOf = new ConcurrentHashMap<>();
     private volatile CompletableFuture<Frame> pendingWelcome;
@@ -198,6 +211,11 @@ public final class ClientDaemon implements AutoCloseable {
             throw e;
         }
         this.recordChecker = new DirectoryRecords(verifier);
+        this.registry = registry;
+        this.startedAt = clock.millis();
+        SupernodeDuty d = config.duty();
+        this.promotion = new Promotion(new Promotion.PromotionPolicy(true, d.optIn(), d.minUptime().toMillis(),
+                d.minConfirmations(), 1000, 0.25, 120_000));
         this.hostCache = loadHostCache(home.resolve("hosts.txt"));
         this.planner = new AttachPlanner(hostCache, network.seeds().stream().map(HostPort::toString).toList(), random,
                 config.backoffBase(), config.backoffMax());
@@ -205,6 +223,125 @@ public final class ClientDaemon implements AutoCloseable {
         worker.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
         worker.scheduleWithFixedDelay(this::sessionTick, 250, 250, TimeUnit.MILLISECONDS);
         attachThread = Thread.ofVirtual().name("attach-" + me).start(this::attachLoop);
+        if (config.duty().optIn()) {
+            dutyState = "client (checking eligibility for supernode duty)";
+            long every = config.duty().checkEvery().toMillis();
+            worker.scheduleWithFixedDelay(this::promotionTick, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The supernode this device runs while promoted, or null. */
+    public Supernode supernodeDuty() {
+        return duty;
+    }
+
+    /**
+     * Supernode duty, re-evaluated every {@link SupernodeDuty#checkEvery()}: dial-back confirmation through the
+     * supernodes, uptime, spare upstream; promotion asks the login server for a supernode certificate (refused
+     * unless the network's policy allows it) and starts a supernode capped to a share of the uplink; demotion
+     * stops it. Worker thread.
+     */
+    private void promotionTick() {
+        try {
+            if (!running) return;
+            long now = clock.millis();
+            Connection sn = supernode;
+            String observed = observedAddress;
+            boolean confirmedRecently = dialBackConfirmations >= config.duty().minConfirmations() && now - dialBackAt < 600_000;
+            if (sn != null && observed != null && !confirmedRecently) {
+                long id = nextRequest.getAndIncrement();
+                request(sn, id, new Frame.DialBack(id, observed)).orTimeout(15, TimeUnit.SECONDS).whenComplete((f, t) -> {
+                    if (f instanceof Frame.DialBackResult r) {
+                        dialBackConfirmations = r.confirmations();
+                        dialBackAt = clock.millis();
+                    }
+                });
+            }
+            long sent = 0;
+            for (PeerSessions.Info i : peers.infos()) {
+                try {
+                    sent += i.connection().byteCounts().get(1, TimeUnit.SECONDS)[0];
+                } catch (Exception ignored) {
+                    // unknown
+                }
+            }
+            int usedKbps = bytesSentMark < 0 || now <= bytesSentAt ? 0
+                    : (int) Math.max(0, (sent - bytesSentMark) * 8 / Math.max(1, now - bytesSentAt));
+            bytesSentMark = sent;
+            bytesSentAt = now;
+            int spare = Math.max(0, config.duty().uplinkKbps() - usedKbps);
+            Promotion.Role role = promotion.evaluate(new Promotion.Observation(now - startedAt, dialBackConfirmations, spare, false), now);
+            if (role == Promotion.Role.SUPERNODE && duty == null && !dutyStarting && observed != null) {
+                dutyStarting = true;
+                Thread.ofVirtual().name("promote-" + me).start(() -> startDuty(observed));
+            } else if (role == Promotion.Role.CLIENT && duty != null) {
+                stopDuty();
+            }
+            if (!dutyStarting) dutyState = (duty != null ? "supernode at " + duty.advertised() + " (" : "client (") + promotion.reason() + ")";
+        } catch (RuntimeException e) {
+            log.warn("supernode duty check failed: {}", e.toString());
+        }
+    }
+
+    private void startDuty(String observed) {
+        try {
+            DeviceCredentials sc = credentials.promote(home.resolve("supernode"), new LoginClient(network));
+            SupernodeDuty d = config.duty();
+            AdmissionConfig cap = promotion.dutyCapacity(d.uplinkKbps(), false);
+            HostPort listen = d.listen() != null ? d.listen() : new HostPort(config.listen().host(), 0);
+            if (listen.port() == 0) listen = new HostPort(listen.host(), freeUdpPort(listen.host()));
+            String host = HostPort.parse(observed).host();
+            SupernodeConfig sc2 = SupernodeConfig.defaults(listen).withCapacity(cap.maxClients())
+                    .withRates(cap.attachesPerSecond(), cap.lookupsPerSecond(), cap.relayBytesPerSecond())
+                    .withAdvertise(new HostPort(host, listen.port()))
+                    .withRelay(new HostPort(listen.host(), 0), org.parley.supernode.relay.RelayConfig.defaults(), true);
+            Supernode s = Supernode.start(sc, sc2, registry);
+            if (!running || promotion.role() != Promotion.Role.SUPERNODE) {
+                s.close();
+            } else {
+                duty = s;
+                dutyState = "supernode at " + s.advertised() + " (" + promotion.reason() + ")";
+                log.info("{}: promoted to supernode duty at {} (capacity {} clients)", me, s.advertised(), cap.maxClients());
+            }
+        } catch (LoginException e) {
+            if ("promotion_not_allowed".equals(e.code())) {
+                Promotion.PromotionPolicy p = promotion.policy();
+                promotion.updatePolicy(new Promotion.PromotionPolicy(false, p.optedIn(), p.minUptimeMillis(),
+                        p.minConfirmations(), p.minSpareKbps(), p.dutyShare(), p.demoteAfterMillis()));
+            }
+            dutyState = "client (promotion refused: " + e.getMessage() + ")";
+            log.info("{}: promotion refused: {}", me, e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            dutyState = "client (cannot start supernode duty: " + e.getMessage() + ")";
+            log.warn("{}: cannot start supernode duty: {}", me, e.getMessage());
+        } finally {
+            worker.execute(() -> dutyStarting = false);
+        }
+    }
+
+    private static int freeUdpPort(String host) throws IOException {
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(new InetSocketAddress(host, 0))) {
+            return s.getLocalPort();
+        }
+    }
+
+    private void stopDuty() {
+        Supernode s = duty;
+        duty = null;
+        if (s != null) {
+            s.close();
+            log.info("{}: supernode duty ended: {}", me, promotion.reason());
+        }
+    }
+
+    /** Opts in or out of supernode duty at run time; opting out ends duty at once. */
+    public void setSupernodeOptIn(boolean optIn) {
+        worker.execute(() -> {
+            Promotion.PromotionPolicy p = promotion.policy();
+            promotion.updatePolicy(new Promotion.PromotionPolicy(p.networkAllows(), optIn, p.minUptimeMillis(),
+                    p.minConfirmations(), p.minSpareKbps(), p.dutyShare(), p.demoteAfterMillis()));
+            promotionTick();
+        });
     }
 
     public static ClientDaemon start(Path home, ClientConfig config, MeterRegistry registry) throws IOException {
@@ -326,7 +463,7 @@ public final class ClientDaemon implements AutoCloseable {
     public record Status(String user, String deviceId, String presence, String linkState, String supernode,
                          String supernodeAddress, String observedAddress, long supernodeRttMillis, long attachedSince,
                          String lastLinkError, String localAddress, long certificateExpiresAt, long certificateRenewAt,
-                         String renewalProblem, int queued, List<SessionInfo> sessions) {}
+                         String renewalProblem, int queued, List<SessionInfo> sessions, String supernodeDuty) {}
 
     public Status status() {
         List<PeerSessions.Info> raw;
@@ -354,7 +491,7 @@ public final class ClientDaemon implements AutoCloseable {
                 sn == null ? null : HostPort.of(sn.remoteAddress()).toString(), observedAddress, supernodeRttMillis,
                 attachedSince, lastLinkError, HostPort.of(node.localAddress()).toString(),
                 credentials.expiresAt().toEpochMilli(), credentials.renewAt().toEpochMilli(), renewalProblem,
-                store.queuedCount(), infos);
+                store.queuedCount(), infos, dutyState);
     }
 
     public boolean attached() {
@@ -584,6 +721,7 @@ public final class ClientDaemon implements AutoCloseable {
                     supernodeRttMillis = (System.nanoTime() - p.nonce()) / 1_000_000;
                 }
                 case Frame.Published p -> complete(p.requestId(), p);
+                case Frame.DialBackResult r -> complete(r.requestId(), r);
                 case Frame.Busy b -> {
                     CompletableFuture<Frame> r = requests.remove(b.requestId());
                     if (r != null) r.completeExceptionally(new IOException("supernode busy: " + b.reason()));
@@ -990,6 +1128,7 @@ public final class ClientDaemon implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        stopDuty();
         node.close();
         store.close();
         try {

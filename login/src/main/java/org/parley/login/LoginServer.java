@@ -80,6 +80,8 @@ public final class LoginServer implements AutoCloseable {
                 body -> service.login(body, ctx.ip())));
         app.post(LoginApi.RENEW, ctx -> handle(ctx, service, LoginService.Endpoint.RENEW,
                 body -> service.renew(body, ctx.ip())));
+        app.post(LoginApi.PROMOTE, ctx -> handle(ctx, service, LoginService.Endpoint.PROMOTE,
+                body -> service.promote(body, ctx.ip())));
         app.get(LoginApi.HEALTH, ctx -> {
             ObjectNode n = JSON.createObjectNode();
             n.put("status", "ok");

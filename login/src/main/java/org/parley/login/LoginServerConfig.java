@@ -15,9 +15,11 @@ import org.parley.identity.NetworkFile;
  * @param maxFailures         failed logins per account and per source address before lockouts begin; default 5
  * @param failureWindow       failures older than this are forgotten; default 15 min
  * @param maxLockout          longest lockout (lockouts start at 1 s and double); default 15 min
+ * @param allowPromotion      the network's policy on supernode duty: whether eligible, opted-in clients of user
+ *                            accounts may obtain a supernode certificate ({@code /v1/promote}); default false
  */
 public record LoginServerConfig(HostPort listen, Duration certificateLifetime, int maxFailures, Duration failureWindow,
-                                Duration maxLockout) {
+                                Duration maxLockout, boolean allowPromotion) {
     public static final Duration DEFAULT_CERTIFICATE_LIFETIME = Duration.ofHours(24);
     public static final Duration MIN_CERTIFICATE_LIFETIME = Duration.ofSeconds(10);
     public static final Duration MAX_CERTIFICATE_LIFETIME = Duration.ofDays(366);
@@ -47,18 +49,22 @@ public record LoginServerConfig(HostPort listen, Duration certificateLifetime, i
     /** The defaults, listening on the network file's login server address. */
     public static LoginServerConfig defaults(NetworkFile network) {
         return new LoginServerConfig(network.loginServer(), DEFAULT_CERTIFICATE_LIFETIME, DEFAULT_MAX_FAILURES,
-                DEFAULT_FAILURE_WINDOW, DEFAULT_MAX_LOCKOUT);
+                DEFAULT_FAILURE_WINDOW, DEFAULT_MAX_LOCKOUT, false);
     }
 
     public LoginServerConfig withListen(HostPort hp) {
-        return new LoginServerConfig(hp, certificateLifetime, maxFailures, failureWindow, maxLockout);
+        return new LoginServerConfig(hp, certificateLifetime, maxFailures, failureWindow, maxLockout, allowPromotion);
     }
 
     public LoginServerConfig withCertificateLifetime(Duration d) {
-        return new LoginServerConfig(listen, d, maxFailures, failureWindow, maxLockout);
+        return new LoginServerConfig(listen, d, maxFailures, failureWindow, maxLockout, allowPromotion);
     }
 
     public LoginServerConfig withRateLimits(int failures, Duration window, Duration lockout) {
-        return new LoginServerConfig(listen, certificateLifetime, failures, window, lockout);
+        return new LoginServerConfig(listen, certificateLifetime, failures, window, lockout, allowPromotion);
+    }
+
+    public LoginServerConfig withAllowPromotion(boolean allow) {
+        return new LoginServerConfig(listen, certificateLifetime, maxFailures, failureWindow, maxLockout, allow);
     }
 }

@@ -33,6 +33,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.parley.identity.Keys;
+import org.parley.identity.Role;
 import org.parley.identity.LoginApi;
 import org.parley.identity.UserNames;
 import org.slf4j.Logger;
@@ -76,7 +77,9 @@ final class LoginService {
         LOGIN("parley.login.attempts", "password logins by result", List.of("success", "invalid_credentials", "disabled", "client_too_old",
                 "rate_limited", "bad_request", "busy", "server_error")),
         RENEW("parley.login.renewals", "refresh-token renewals by result", List.of("success", "invalid_credentials", "disabled", "revoked",
-                "bad_request", "server_error"));
+                "bad_request", "server_error")),
+        PROMOTE("parley.login.promotions", "supernode certificates for promoted clients by result", List.of("success",
+                "invalid_credentials", "disabled", "revoked", "not_allowed", "bad_request", "server_error"));
 
         final String meter;
         final String description;
@@ -193,6 +196,18 @@ final class LoginService {
     // ---------------------------------------------------------------- renew
 
     Reply renew(byte[] body, String remoteIp) {
+        return refreshed(Endpoint.RENEW, body, remoteIp);
+    }
+
+    /**
+     * A supernode certificate for a client's device key: authenticated like a renewal, allowed only when the
+     * network's policy allows supernode duty ({@link LoginServerConfig#allowPromotion()}) and for user accounts.
+     */
+    Reply promote(byte[] body, String remoteIp) {
+        return refreshed(Endpoint.PROMOTE, body, remoteIp);
+    }
+
+    private Reply refreshed(Endpoint e, byte[] body, String remoteIp) {
         String deviceId;
         String token;
         try {
@@ -200,40 +215,51 @@ final class LoginService {
             deviceId = text(n, "deviceId", 64);
             token = text(n, "refreshToken", MAX_TOKEN_CHARS);
             if (!DEVICE_ID.matcher(deviceId).matches()) throw new BadRequest("deviceId is not 32 lower-case hex digits");
-        } catch (BadRequest e) {
-            return badRequest(Endpoint.RENEW, e.getMessage());
+        } catch (BadRequest x) {
+            return badRequest(e, x.getMessage());
         }
+        String what = e == Endpoint.PROMOTE ? "promotion" : "renewal";
         String refused = "unknown device or wrong refresh token: log in with your password again";
         Optional<DeviceRow> row = data.accounts().findDevice(deviceId);
         if (row.isEmpty() || !MessageDigest.isEqual(tokenHash(token).getBytes(StandardCharsets.US_ASCII),
                 row.get().refreshTokenHash().getBytes(StandardCharsets.US_ASCII))) {
-            count(Endpoint.RENEW, "invalid_credentials");
-            LOG.info("renewal failed: device={} addr={}", deviceId.substring(0, 8), remoteIp);
+            count(e, "invalid_credentials");
+            LOG.info("{} failed: device={} addr={}", what, deviceId.substring(0, 8), remoteIp);
             return new Refused(401, "invalid_credentials", refused);
         }
         DeviceRow d = row.get();
         if (d.revoked()) {
-            count(Endpoint.RENEW, "revoked");
-            LOG.info("renewal refused: device {} of {} is revoked (addr={})", deviceId.substring(0, 8), d.user(), remoteIp);
+            count(e, "revoked");
+            LOG.info("{} refused: device {} of {} is revoked (addr={})", what, deviceId.substring(0, 8), d.user(), remoteIp);
             return new Refused(401, "invalid_credentials",
                     "this device was revoked: log in with your password again");
         }
         Optional<Account> account = data.accounts().find(d.user());
         if (account.isEmpty()) {
-            count(Endpoint.RENEW, "invalid_credentials");
+            count(e, "invalid_credentials");
             return new Refused(401, "invalid_credentials", refused);
         }
         Account a = account.get();
         if (a.disabled()) {
-            count(Endpoint.RENEW, "disabled");
-            LOG.info("renewal refused: account {} is disabled (device={})", a.user(), deviceId.substring(0, 8));
+            count(e, "disabled");
+            LOG.info("{} refused: account {} is disabled (device={})", what, a.user(), deviceId.substring(0, 8));
             return new Refused(403, "account_disabled", "account '" + a.user() + "' is disabled");
         }
+        Role role = a.role();
+        if (e == Endpoint.PROMOTE) {
+            if (!cfg.allowPromotion() || a.role() != Role.USER) {
+                count(e, "not_allowed");
+                LOG.info("promotion refused: user={} device={} (network policy)", a.user(), deviceId.substring(0, 8));
+                return new Refused(403, "promotion_not_allowed",
+                        "this network's policy does not allow supernode duty for account '" + a.user() + "'");
+            }
+            role = Role.SUPERNODE;
+        }
         Instant now = clock.instant();
-        LoginApi.CertificateResponse r = issue(a, Keys.publicKey(d.publicKey()), deviceId, token, now);
+        LoginApi.CertificateResponse r = issue(a, role, Keys.publicKey(d.publicKey()), deviceId, token, now);
         data.accounts().touchDevice(deviceId, now);
-        count(Endpoint.RENEW, "success");
-        LOG.info("renewal ok: user={} device={} addr={}", a.user(), deviceId.substring(0, 8), remoteIp);
+        count(e, "success");
+        LOG.info("{} ok: user={} device={} addr={}", what, a.user(), deviceId.substring(0, 8), remoteIp);
         return new Issued(r);
     }
 
@@ -251,11 +277,16 @@ final class LoginService {
 
     private LoginApi.CertificateResponse issue(Account a, PublicKey key, String deviceId, String refreshToken,
                                                Instant now) {
-        X509Certificate c = data.ca().issueDevice(a.user(), a.role(), key, a.policy(), now.minusSeconds(60),
+        return issue(a, a.role(), key, deviceId, refreshToken, now);
+    }
+
+    private LoginApi.CertificateResponse issue(Account a, Role role, PublicKey key, String deviceId, String refreshToken,
+                                               Instant now) {
+        X509Certificate c = data.ca().issueDevice(a.user(), role, key, a.policy(), now.minusSeconds(60),
                 now.plus(cfg.certificateLifetime()));
         try {
             return new LoginApi.CertificateResponse(Base64.getEncoder().encodeToString(c.getEncoded()), refreshToken,
-                    c.getNotAfter().getTime(), a.user(), a.role().wireName(), deviceId);
+                    c.getNotAfter().getTime(), a.user(), role.wireName(), deviceId);
         } catch (CertificateEncodingException e) {
             throw new IllegalStateException(e);
         }

@@ -55,6 +55,7 @@ public final class OverlayNode {
     private long nextRequestId;
     private boolean running = true;
     private Scheduler.Cancellable refreshTimer;
+    private List<String> bootstrap = List.of();
     private long requestsSent, requestsServed, timeouts, lookups, publishes;
 
     private record Pending(String address, Consumer<Frame> onReply, Runnable onTimeout, Scheduler.Cancellable timer) {}
@@ -107,17 +108,30 @@ public final class OverlayNode {
 
     /** Joins through the given supernode addresses (seeds or host cache) and starts periodic refresh. */
     public void start(List<String> bootstrap) {
-        for (String a : bootstrap) {
-            if (a.equals(address)) continue;
-            long id = nextId();
-            request(a, new Frame.FindNode(id, contact(), self.raw()), id, f -> {
-                if (f instanceof Frame.Nodes n) {
-                    // contacts from an answer are candidates only; the self-lookup talks to them directly
-                    if (table.size() < cfg.k()) lookupNodes(self, r -> { });
-                }
-            }, () -> { });
-        }
+        if (!bootstrap.isEmpty()) this.bootstrap = List.copyOf(bootstrap);
+        for (String a : bootstrap) askForNeighbours(a);
         if (refreshTimer == null) scheduleRefresh(); // start() again (rejoining) keeps one refresh cycle
+    }
+
+    /**
+     * Asks the node at {@code a} for our neighbourhood. Contacts from the answer are candidates only: if it names
+     * nodes we do not know (or our table is small), a self-lookup starting from them talks to them directly.
+     * Also done with one random bootstrap node on every refresh, so that two halves of an overlay that a
+     * partition split (each having evicted the other) find each other again once it heals.
+     */
+    private void askForNeighbours(String a) {
+        if (a.equals(address)) return;
+        long id = nextId();
+        request(a, new Frame.FindNode(id, contact(), self.raw()), id, f -> {
+            if (!(f instanceof Frame.Nodes n)) return;
+            List<OverlayContact> unknown = new ArrayList<>();
+            for (OverlayContact c : n.contacts()) {
+                if (c.id().length != Limits.NODE_ID_BYTES) continue;
+                NodeId cid = NodeId.of(c.id());
+                if (!cid.equals(self) && !table.contains(cid)) unknown.add(c);
+            }
+            if (!unknown.isEmpty() || table.size() < cfg.k()) lookupNodes(self, unknown, r -> { });
+        }, () -> { });
     }
 
     /** Stops timers and ignores further messages. */
@@ -148,6 +162,7 @@ public final class OverlayNode {
         for (int i = 0; i < Math.min(2, stale.size()); i++) {
             lookupNodes(self.randomInBucket(stale.get(rnd.nextInt(stale.size())), rnd), r -> { });
         }
+        if (!bootstrap.isEmpty()) askForNeighbours(bootstrap.get(rnd.nextInt(bootstrap.size())));
     }
 
     /** A peer at {@code address} is gone for good (its connection closed): forget it. */
@@ -308,14 +323,21 @@ public final class OverlayNode {
 
     /** Finds the k nodes closest to {@code target}. */
     public void lookupNodes(NodeId target, Consumer<List<OverlayContact>> whenDone) {
-        new Lookup(target, null, r -> { }) {
+        lookupNodes(target, List.of(), whenDone);
+    }
+
+    /** Finds the k nodes closest to {@code target}, starting from {@code via} as well as from the routing table. */
+    private void lookupNodes(NodeId target, List<OverlayContact> via, Consumer<List<OverlayContact>> whenDone) {
+        Lookup l = new Lookup(target, null, r -> { }) {
             @Override
             void finish() {
                 if (finished) return;
                 super.finish();
                 whenDone.accept(closestAnswered());
             }
-        }.begin(List.of());
+        };
+        for (OverlayContact c : via) l.add(NodeId.of(c.id()), c, 1);
+        l.begin(List.of());
     }
 
     /**

@@ -93,9 +93,11 @@ public final class DeviceCredentials {
         NetworkFile nf = network(dir);
         try {
             var n = JSON.readTree(Files.readString(dir.resolve(CREDENTIAL), StandardCharsets.UTF_8));
-            return new DeviceCredentials(dir, nf, Keys.readPrivateKey(dir.resolve(KEY)),
+            DeviceCredentials dc = new DeviceCredentials(dir, nf, Keys.readPrivateKey(dir.resolve(KEY)),
                     Keys.readCertificate(dir.resolve(CERT)), n.path("refreshToken").asText(), n.path("user").asText(),
                     n.hasNonNull("issuedAt") ? Instant.parse(n.path("issuedAt").asText()) : null);
+            dc.promoted = n.path("promoted").asBoolean(false);
+            return dc;
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalStateException("device credentials in " + dir + " are unreadable: log in again");
         }
@@ -107,6 +109,7 @@ public final class DeviceCredentials {
         n.put("user", user);
         n.put("deviceId", deviceId());
         n.put("refreshToken", refreshToken);
+        if (promoted) n.put("promoted", true);
         n.put("expiresAt", cert.getNotAfter().toInstant().toString());
         if (issuedAt != null) n.put("issuedAt", issuedAt.toString());
         Keys.writeSecret(dir.resolve(CREDENTIAL), n.toString().getBytes(StandardCharsets.UTF_8));
@@ -153,9 +156,35 @@ public final class DeviceCredentials {
         return nb.plusMillis(life * 2 / 3);
     }
 
+    /** True for the supernode credentials of a promoted client (renewed through the promotion endpoint). */
+    private boolean promoted;
+
+    /**
+     * Asks the login server for a supernode certificate for this device's key and stores it, with the key and
+     * the network file, in {@code supernodeDir} (promotion of this client to supernode duty).
+     */
+    public synchronized DeviceCredentials promote(Path supernodeDir, LoginClient login) throws LoginException {
+        LoginApi.CertificateResponse r = login.promote(deviceId(), refreshToken);
+        X509Certificate c = Keys.certificate(Base64.getDecoder().decode(r.certificate()));
+        if (!c.getPublicKey().equals(cert.getPublicKey())) {
+            throw new LoginException("server_error", "login server promoted another key");
+        }
+        try {
+            Files.createDirectories(supernodeDir);
+        } catch (IOException e) {
+            throw new LoginException("io_error", "cannot create " + supernodeDir + ": " + e.getMessage());
+        }
+        network.write(supernodeDir.resolve(NETWORK));
+        Keys.writePrivateKey(supernodeDir.resolve(KEY), key);
+        DeviceCredentials dc = new DeviceCredentials(supernodeDir, network, key, c, refreshToken, user, Instant.now());
+        dc.promoted = true;
+        dc.save();
+        return dc;
+    }
+
     /** Obtains a fresh certificate for the same key with the refresh token; the new one is stored. */
     public synchronized X509Certificate renew(LoginClient login) throws LoginException {
-        LoginApi.CertificateResponse r = login.renew(deviceId(), refreshToken);
+        LoginApi.CertificateResponse r = promoted ? login.promote(deviceId(), refreshToken) : login.renew(deviceId(), refreshToken);
         X509Certificate c = Keys.certificate(Base64.getDecoder().decode(r.certificate()));
         if (!c.getPublicKey().equals(cert.getPublicKey())) {
             throw new LoginException("server_error", "login server renewed a certificate for another key");

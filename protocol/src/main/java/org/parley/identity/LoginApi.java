@@ -10,6 +10,12 @@ public final class LoginApi {
     public static final String LOGIN = "/v1/login";
     /** POST {@link RenewRequest} -> 200 {@link CertificateResponse}; 401 invalid_credentials; 403 account_disabled. */
     public static final String RENEW = "/v1/renew";
+    /**
+     * POST {@link RenewRequest} -> 200 {@link CertificateResponse} with role "supernode" for the same device key
+     * (promotion of an eligible client to supernode duty); 401 invalid_credentials; 403 account_disabled;
+     * 403 promotion_not_allowed when the network's policy does not allow it.
+     */
+    public static final String PROMOTE = "/v1/promote";
     /** GET -> 200 {"status":"ok","network":NAME}. */
     public static final String HEALTH = "/v1/health";
     /** GET -> Prometheus text format. */

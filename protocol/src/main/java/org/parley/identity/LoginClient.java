@@ -46,6 +46,11 @@ public final class LoginClient {
         return post(LoginApi.RENEW, new LoginApi.RenewRequest(deviceId, refreshToken));
     }
 
+    /** A supernode certificate for this device's key (promotion), authenticated like a renewal. */
+    public LoginApi.CertificateResponse promote(String deviceId, String refreshToken) throws LoginException {
+        return post(LoginApi.PROMOTE, new LoginApi.RenewRequest(deviceId, refreshToken));
+    }
+
     private LoginApi.CertificateResponse post(String path, Object body) throws LoginException {
         HostPort hp = network.loginServer();
         String where = "login server " + hp;

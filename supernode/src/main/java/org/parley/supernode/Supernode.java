@@ -119,6 +119,14 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
     private volatile long relayBytesPerSecond;
     private long relayBytesAt, relayBytesMark;
     private volatile boolean closing;
+    /** Dial-back checks this supernode asked other supernodes for, by request id. */
+    private final Map<Long, CompletableFuture<Integer>> dialBackAsks = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong dialBackIds = new java.util.concurrent.atomic.AtomicLong(1);
+    private static final ConnectionHandler PROBE = new ConnectionHandler() {
+        @Override public void connected(Connection c) { }
+        @Override public void frame(Connection c, Frame f) { }
+        @Override public void closed(Connection c) { }
+    };
 
     private Supernode(DeviceCredentials credentials, SupernodeConfig config, MeterRegistry registry, Clock clock,
                       QuicNode.Options options) throws IOException {
@@ -401,6 +409,7 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
             case Frame.Pong p -> { }
             case Frame.Resolve r -> resolve(c, r);
             case Frame.Publish p -> publish(c, a, p);
+            case Frame.DialBack d -> dialBack(c, a, d);
             case Frame.Route r -> route(c, a, r);
             case Frame.RelayOpen r -> openRelay(c, a, r);
             case Frame.SetPresence p -> presence(c, a, p.presence());
@@ -499,6 +508,58 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         });
     }
 
+    /**
+     * Promotion check for a client: this supernode and up to two others (asked over the overlay) try a QUIC
+     * handshake to the client's own address; the answer counts the supernodes that got through.
+     */
+    private void dialBack(Connection c, Attached a, Frame.DialBack d) {
+        HostPort hp;
+        try {
+            hp = HostPort.parse(d.address());
+        } catch (IllegalArgumentException e) {
+            refuse(c, d.requestId(), ErrorCode.BAD_REQUEST, "dial-back address: " + e.getMessage());
+            return;
+        }
+        InetSocketAddress target = hp.toSocketAddress();
+        if (target.getAddress() == null || !target.getAddress().equals(c.remoteAddress().getAddress())) {
+            refuse(c, d.requestId(), ErrorCode.BAD_REQUEST, "dial-back is only to the address you connect from");
+            return;
+        }
+        if (!a.routes.tryTake(System.nanoTime())) {
+            refuse(c, d.requestId(), ErrorCode.RATE_LIMITED, "request rate limit exceeded");
+            return;
+        }
+        CompletableFuture<Integer> mine = probe(target);
+        overlayExec.execute(() -> {
+            List<CompletableFuture<Integer>> checks = new ArrayList<>();
+            checks.add(mine);
+            List<RoutingTable.Entry> others = new ArrayList<>(overlay.table().all());
+            Collections.shuffle(others);
+            for (RoutingTable.Entry e : others.subList(0, Math.min(2, others.size()))) {
+                long id = dialBackIds.getAndIncrement();
+                CompletableFuture<Integer> f = new CompletableFuture<Integer>().completeOnTimeout(0, 8, TimeUnit.SECONDS);
+                dialBackAsks.put(id, f);
+                f.whenComplete((v, t) -> dialBackAsks.remove(id));
+                sendOverlay(e.info().address(), new Frame.DialBack(id, d.address()));
+                checks.add(f);
+            }
+            CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).whenComplete((v, t) -> {
+                int ok = 0;
+                for (CompletableFuture<Integer> f : checks) ok += f.getNow(0);
+                c.send(new Frame.DialBackResult(d.requestId(), ok, checks.size()));
+            });
+        });
+    }
+
+    /** 1 if a QUIC handshake with a client at {@code target} succeeds, else 0. */
+    private CompletableFuture<Integer> probe(InetSocketAddress target) {
+        return node.dialEphemeral(target, Role.USER, PROBE).handle((conn, t) -> {
+            if (conn == null) return 0;
+            conn.close();
+            return 1;
+        });
+    }
+
     /** Frames from another supernode: overlay requests and answers, forwarded frames for our clients. */
     private void overlayFrame(Connection c, Frame f) {
         OverlayContact sender = switch (f) {
@@ -540,6 +601,18 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
                 } catch (WireFormatException e) {
                     refused.increment();
                 }
+            }
+            case Frame.DialBack d -> {
+                try {
+                    probe(HostPort.parse(d.address()).toSocketAddress())
+                            .thenAccept(ok -> c.send(new Frame.DialBackResult(d.requestId(), ok, 1)));
+                } catch (IllegalArgumentException e) {
+                    c.send(new Frame.DialBackResult(d.requestId(), 0, 1));
+                }
+            }
+            case Frame.DialBackResult r -> {
+                CompletableFuture<Integer> asked = dialBackAsks.remove(r.requestId());
+                if (asked != null) asked.complete(Math.min(1, Math.max(0, r.confirmations())));
             }
             case Frame.Ping p -> c.send(new Frame.Pong(p.nonce()));
             case Frame.Pong p -> { }
