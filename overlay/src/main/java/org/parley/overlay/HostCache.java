@@ -84,8 +84,7 @@ public final class HostCache {
 
     /** Could not reach it, or it went away. */
     public void failure(String address, long now) {
-        Entry e = find(address);
-        if (e == null) return;
+        Entry e = findOrAdd(address, now); // a failing seed is remembered too, so that it is tried last
         e.failures++;
         e.lastFailure = now;
     }

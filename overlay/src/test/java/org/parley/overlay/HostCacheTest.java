@@ -42,10 +42,12 @@ class HostCacheTest {
     }
 
     @Test
-    void failuresOfUnknownHostsAreIgnoredAndSuccessResetsFailures() {
+    void aFailingSeedIsRememberedAndTriedLastAndSuccessResetsFailures() {
         HostCache c = new HostCache();
-        c.failure("never-heard", NOW);
-        assertThat(c.size()).isZero();
+        c.failure("seed-1", NOW);
+        assertThat(c.size()).isOne();
+        assertThat(c.attachOrder(List.of(), List.of("seed-1", "seed-2"), NOW + 1, 6)).containsExactly("seed-2");
+        c = new HostCache();
         c.success("a", NOW);
         c.failure("a", NOW + 1);
         c.failure("a", NOW + 2);
