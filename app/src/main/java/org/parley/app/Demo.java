@@ -39,7 +39,7 @@ final class Demo implements Callable<Integer> {
         boolean temp = dirOption == null;
         DemoNetwork net;
         try {
-            net = DemoNetwork.start(dir, USERS, !relayOnly);
+            net = DemoNetwork.start(dir, USERS, !relayOnly, java.time.Duration.ofHours(24), 10_000, true, 2);
         } catch (Exception e) {
             if (temp) DemoNetwork.deleteTree(dir);
             throw e;
@@ -67,9 +67,14 @@ final class Demo implements Callable<Integer> {
         System.out.println("Parley demo network is running (Ctrl-C stops it and deletes " + net.dir() + ")");
         System.out.println();
         System.out.println("  login server  https://" + net.loginServer().address() + "   network file " + net.loginData().networkFilePath());
-        System.out.println("  supernode     sn1 on UDP " + HostPort.of(net.supernode().address()));
+        int i = 1;
+        for (var sn : net.supernodes()) {
+            System.out.println("  supernode     sn" + i++ + " on UDP " + HostPort.of(sn.address()) + " (directory overlay, relay on UDP "
+                    + (sn.relayAddress() == null ? "-" : HostPort.of(sn.relayAddress())) + ")");
+        }
         for (String u : net.users()) {
             System.out.println("  client " + pad(u) + " QUIC UDP " + HostPort.of(net.client(u).address())
+                    + ", attached to " + net.client(u).status().supernodeAddress()
                     + ", local API http://127.0.0.1:" + net.api(u).port() + ", home " + net.home(u)
                     + ", password " + net.password(u));
         }

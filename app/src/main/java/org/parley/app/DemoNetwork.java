@@ -25,22 +25,24 @@ import org.parley.supernode.Supernode;
 import org.parley.supernode.SupernodeConfig;
 
 /**
- * A whole Parley network on loopback in one folder: login server, one supernode and client daemons
- * with their local APIs, all on real sockets with embedded stores. Used by {@code parley demo}, the
- * integration tests and the benchmarks.
+ * A whole Parley network on loopback in one folder: login server, one or more supernodes forming the
+ * directory overlay, and client daemons with their local APIs, all on real sockets with embedded stores.
+ * Used by {@code parley demo} (two supernodes, users spread over them), the integration tests and the
+ * benchmarks.
  */
 public final class DemoNetwork implements AutoCloseable {
     private final Path dir;
     private final LoginServerData data;
     private final LoginServer login;
     private final Supernode supernode;
+    private final List<Supernode> supernodes = new java.util.ArrayList<>();
     private final Map<String, String> passwords = new LinkedHashMap<>();
     private final Map<String, ClientDaemon> clients = new LinkedHashMap<>();
     private final Map<String, LocalApi> apis = new LinkedHashMap<>();
     private final boolean directSessions;
 
-    private DemoNetwork(Path dir, List<String> users, boolean directSessions, Duration certLifetime, int capacity)
-            throws Exception {
+    private DemoNetwork(Path dir, List<String> users, boolean directSessions, Duration certLifetime, int capacity,
+                        int supernodeCount) throws Exception {
         this.dir = dir;
         this.directSessions = directSessions;
         data = LoginServerData.init(dir.resolve("login"), "demo", new HostPort("127.0.0.1", 0));
@@ -52,12 +54,28 @@ public final class DemoNetwork implements AutoCloseable {
             sn = Supernode.start(snCreds, SupernodeConfig.defaults(new HostPort("127.0.0.1", 0)).withCapacity(capacity),
                     new SimpleMeterRegistry());
             data.addSeed(HostPort.of(sn.address()));
+            supernodes.add(sn);
+            for (int i = 2; i <= supernodeCount; i++) {
+                // enrolled after the first seed is listed, so it joins the overlay through it
+                DeviceCredentials more = enrol(data, dir.resolve("supernode" + i), "sn" + i, Role.SUPERNODE, Keys.randomToken(12));
+                Supernode extra = Supernode.start(more, SupernodeConfig.defaults(new HostPort("127.0.0.1", 0))
+                        .withCapacity(capacity), new SimpleMeterRegistry());
+                supernodes.add(extra);
+                data.addSeed(HostPort.of(extra.address()));
+            }
+            int index = 0;
             for (String u : users) {
                 String pw = "demo-" + Keys.randomToken(6);
                 enrol(data, home(u), u, Role.USER, pw);
                 passwords.put(u, pw);
+                // spread the users: each one's host cache starts with "its" supernode, tried before the seeds
+                Supernode home = supernodes.get(index++ % supernodes.size());
+                org.parley.overlay.HostCache hc = new org.parley.overlay.HostCache();
+                hc.success(HostPort.of(home.address()).toString(), System.currentTimeMillis());
+                Files.writeString(home(u).resolve("hosts.txt"), hc.encode());
             }
         } catch (Exception e) {
+            for (Supernode x : supernodes) x.close();
             if (sn != null) sn.close();
             if (ls != null) ls.close();
             data.close();
@@ -100,7 +118,15 @@ public final class DemoNetwork implements AutoCloseable {
      */
     public static DemoNetwork start(Path dir, List<String> users, boolean directSessions, Duration certLifetime,
                                     int capacity, boolean startAll) throws Exception {
-        DemoNetwork n = new DemoNetwork(dir, users, directSessions, certLifetime, capacity);
+        return start(dir, users, directSessions, certLifetime, capacity, startAll, 1);
+    }
+
+    /**
+     * @param supernodeCount supernodes in the overlay; users are spread over them round-robin
+     */
+    public static DemoNetwork start(Path dir, List<String> users, boolean directSessions, Duration certLifetime,
+                                    int capacity, boolean startAll, int supernodeCount) throws Exception {
+        DemoNetwork n = new DemoNetwork(dir, users, directSessions, certLifetime, capacity, supernodeCount);
         if (!startAll) return n;
         try {
             for (String u : users) n.startClient(u);
@@ -133,6 +159,10 @@ public final class DemoNetwork implements AutoCloseable {
 
     public Supernode supernode() {
         return supernode;
+    }
+
+    public List<Supernode> supernodes() {
+        return List.copyOf(supernodes);
     }
 
     public synchronized ClientDaemon client(String user) {
@@ -184,7 +214,7 @@ public final class DemoNetwork implements AutoCloseable {
     @Override
     public void close() {
         for (String u : List.copyOf(clients.keySet())) stopClient(u);
-        supernode.close();
+        for (Supernode x : supernodes) x.close();
         login.close();
         data.close();
     }
