@@ -313,7 +313,7 @@ public final class Main {
             @Option(names = "--relay-bandwidth", defaultValue = "100000000", paramLabel = "BYTES", description = "relay bytes per second in all; new relay sessions get Busy above it (default: ${DEFAULT-VALUE})") long relayBandwidth;
             @Option(names = "--attach-rate", defaultValue = "500", paramLabel = "N", description = "new client attachments per second before redirecting (default: ${DEFAULT-VALUE}, burst 2x)") int attachRate;
             @Option(names = "--lookup-rate", defaultValue = "50000", paramLabel = "N", description = "client directory lookups per second before answering Busy (default: ${DEFAULT-VALUE}, burst 2x)") int lookupRate;
-            @Option(names = "--keepalive", defaultValue = "10s", paramLabel = "DURATION", description = "ping interval clients are told to use; a silent supernode is noticed within it + 3 s (default: ${DEFAULT-VALUE})") String keepalive;
+            @Option(names = "--keepalive", defaultValue = "10s", paramLabel = "DURATION", description = "ping interval clients are told to use; a silent supernode is noticed within about one interval (default: ${DEFAULT-VALUE})") String keepalive;
             @Option(names = "--advertise", paramLabel = "HOST:PORT", description = "address other supernodes and clients reach this one at (default: the listen address; a wildcard host becomes this machine's first non-loopback IPv4 address)") String advertise;
 
             @Override

@@ -588,6 +588,8 @@ public final class ClientDaemon implements AutoCloseable {
 
     /** How long a supernode may leave a Ping unanswered before the link counts as dead. */
     static final long PONG_TIMEOUT_MILLIS = 3000;
+    /** Handshake timeout when dialing a supernode to attach. */
+    static final java.time.Duration ATTACH_HANDSHAKE = java.time.Duration.ofMillis(2500);
 
     private Frame.Welcome attachTo(HostPort hp) throws Exception {
         linkState = "connecting";
@@ -595,7 +597,8 @@ public final class ClientDaemon implements AutoCloseable {
         pendingWelcome = welcome;
         Connection c;
         try {
-            c = node.dial(hp.toSocketAddress(), Role.SUPERNODE, supernodeHandler).get(10, TimeUnit.SECONDS);
+            // a short handshake timeout: a dead supernode in the host cache must not hold up re-attaching
+            c = node.dial(hp.toSocketAddress(), Role.SUPERNODE, supernodeHandler, ATTACH_HANDSHAKE).get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new IOException(e.getCause().getMessage());
         }
@@ -625,12 +628,15 @@ public final class ClientDaemon implements AutoCloseable {
         Thread.ofVirtual().start(() -> {
             while (running && c.isOpen()) {
                 try {
-                    // jitter so that clients attached at the same moment do not all ping at once
-                    Thread.sleep(keepalive - keepalive / 10 + random.nextLong(keepalive / 5 + 1));
+                    // one ping per (jittered) keepalive interval, its pong awaited within the same interval, so that
+                    // a killed supernode (which sends nothing) is noticed within one interval, not at the QUIC
+                    // idle timeout; jitter keeps clients attached at the same moment from pinging at once
+                    long interval = keepalive - keepalive / 10 + random.nextLong(keepalive / 5 + 1);
+                    long wait = Math.min(Math.max(PONG_TIMEOUT_MILLIS, 4 * Math.max(0, supernodeRttMillis)), interval * 3 / 4);
+                    Thread.sleep(interval - wait);
                     long sent = System.nanoTime();
                     c.send(new Frame.Ping(sent));
-                    // a killed supernode sends nothing: notice it in seconds, not at the QUIC idle timeout
-                    Thread.sleep(Math.max(PONG_TIMEOUT_MILLIS, 4 * Math.max(0, supernodeRttMillis)));
+                    Thread.sleep(wait);
                     if (running && c.isOpen() && lastPongNanos - sent < 0) {
                         log.info("{}: supernode {} stopped answering; re-attaching", me, hp);
                         lastLinkError = "supernode " + hp + " stopped answering";
@@ -939,6 +945,7 @@ public final class ClientDaemon implements AutoCloseable {
                 DeviceCertificate c = verifier.verify(r.certificate());
                 knownDevices.put(c.deviceId(), c);
                 if (!r.supernodes().isEmpty()) supernodeOf.put(c.deviceId(), r.supernodes().get(0));
+                locatedAt.put(c.deviceId(), clock.millis());
                 out.add(r);
             } catch (CertificateRejectedException e) {
                 log.info("ignoring directory record of {} with bad certificate: {}", user, e.getMessage());
@@ -979,10 +986,35 @@ public final class ClientDaemon implements AutoCloseable {
         }
     }
 
-    /** The supernode a device's record names when it is not ours ("" when it is ours or unknown). */
+    /**
+     * The supernode a device's record names when it is not ours ("" when it is ours or unknown). Unknown (a
+     * device we only heard from) starts a lookup of its user, so that the next attempt knows where it is.
+     */
     private String viaFor(String deviceId) {
         String via = supernodeOf.get(deviceId);
+        Long at = locatedAt.get(deviceId);
+        if (via == null || at == null || clock.millis() - at > 30_000) {
+            // unknown, or possibly stale (a forwarded frame to a supernode the device left is dropped there)
+            DeviceCertificate cert = knownDevices.get(deviceId);
+            if (cert != null) locate(cert.user());
+        }
         return via == null || via.equals(supernodeAddress) ? "" : via;
+    }
+
+    private final Map<String, Long> locating = new ConcurrentHashMap<>();
+    private final Map<String, Long> locatedAt = new ConcurrentHashMap<>();
+
+    /** Looks up a user's devices (at most every 2 s per user) to learn which supernodes they are attached to. */
+    private void locate(String user) {
+        long now = clock.millis();
+        Long last = locating.get(user);
+        Connection sn = supernode;
+        if (sn == null || (last != null && now - last < 2000)) return;
+        locating.put(user, now);
+        long id = nextRequest.getAndIncrement();
+        request(sn, id, new Frame.Resolve(id, user)).whenCompleteAsync((f, t) -> {
+            if (f instanceof Frame.Resolved r) devicesByUser.put(user, verified(user, r.devices()));
+        }, worker);
     }
 
     private boolean routeTo(DeviceCertificate cert, Frame inner) {
@@ -996,6 +1028,7 @@ public final class ClientDaemon implements AutoCloseable {
                 log.debug("route to {} failed: {}", cert.label(), t.getMessage());
                 if (t instanceof ErrorFrameException e && e.code == ErrorCode.OFFLINE) {
                     worker.execute(() -> devicesFetched.remove(cert.user()));
+                    locate(cert.user()); // it may have moved to another supernode
                 }
             }
         });

@@ -24,6 +24,7 @@ public final class AttachPlanner {
 
     public AttachPlanner(HostCache cache, List<String> seeds, RandomGenerator rnd, Duration backoffBase, Duration backoffMax) {
         this.cache = cache;
+        cache.tieBreak(rnd.nextLong() | 1);
         this.seeds = List.copyOf(seeds);
         this.backoff = new Backoff(backoffBase, backoffMax, rnd);
     }

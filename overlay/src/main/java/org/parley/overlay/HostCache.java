@@ -53,6 +53,24 @@ public final class HostCache {
     }
 
     private final List<Entry> entries = new ArrayList<>();
+    /** Per-client tie-break among equally ranked supernodes (0 = keep the order they were learned in). */
+    private long salt;
+
+    /**
+     * Breaks ties (equal scores, the seeds) in a per-client random order, so that a crowd of clients with the
+     * same knowledge does not all pick the same supernode first.
+     */
+    public void tieBreak(long salt) {
+        this.salt = salt;
+    }
+
+    private long rank(String address) {
+        if (salt == 0) return 0;
+        long h = salt ^ address.hashCode() * 0x9E3779B97F4A7C15L;
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        return h ^ (h >>> 33);
+    }
 
     private Entry find(String address) {
         for (Entry e : entries) if (e.address.equals(address)) return e;
@@ -110,7 +128,8 @@ public final class HostCache {
     public List<String> ranked(long now) {
         List<Entry> sorted = new ArrayList<>(entries);
         sorted.sort(Comparator.comparingDouble((Entry e) -> quarantined(e, now) ? 1 : 0)
-                .thenComparing(Comparator.comparingDouble((Entry e) -> e.score(now)).reversed()));
+                .thenComparing(Comparator.comparingDouble((Entry e) -> e.score(now)).reversed())
+                .thenComparingLong(e -> rank(e.address)));
         List<String> out = new ArrayList<>(sorted.size());
         for (Entry e : sorted) out.add(e.address);
         return out;
@@ -134,7 +153,9 @@ public final class HostCache {
             Entry e = find(a);
             if (!quarantined(e, now)) out.add(a);
         }
-        for (String s : seeds) {
+        List<String> shuffled = new ArrayList<>(seeds);
+        shuffled.sort(Comparator.comparingLong(this::rank));
+        for (String s : shuffled) {
             Entry e = find(s);
             if (e == null || !quarantined(e, now)) out.add(s);
         }

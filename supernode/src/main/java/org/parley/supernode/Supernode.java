@@ -239,11 +239,12 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
 
     private int housekeepingRounds;
 
-    /** Overlay thread, every 5 s: rejoin when alone, refresh the host cache (saved every minute), watch remote presence. */
+    /** Overlay thread, every 5 s: rejoin when alone, watch remote presence; every 10 s refresh the host cache (saved every minute). */
     private void overlayHousekeeping() {
         try {
             long now = clock.millis();
             if (overlay.table().size() == 0) overlay.start(bootstrapList());
+            pollRemotePresence(List.copyOf(watchers.keySet()));
             if (housekeepingRounds++ % 2 == 1) return; // the rest every 10 s
             for (RoutingTable.Entry e : overlay.table().all()) {
                 hostCache.learned(e.info().address(), e.info().capacity(), e.info().load(), now);
@@ -252,7 +253,6 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
             if (hostCacheFile != null && overlay.table().size() > 0 && housekeepingRounds % 12 == 1) {
                 Keys.writeAtomically(hostCacheFile, hostCache.encode().getBytes(StandardCharsets.UTF_8), false);
             }
-            pollRemotePresence(List.copyOf(watchers.keySet()));
         } catch (RuntimeException e) {
             log.warn("overlay housekeeping failed: {}", e.toString());
         }
@@ -464,6 +464,11 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
         if (previous != null && previous != c) {
             previous.attach(null);
             previous.close();
+        }
+        if (!c.isOpen()) {
+            // closed while we admitted it: closed() may have seen no attachment yet, so clean up here
+            closed(c);
+            return;
         }
         attaches.increment();
         c.send(new Frame.Welcome(id, observed, clock.millis(), (int) config.keepalive().toMillis(), others));
@@ -780,6 +785,9 @@ public final class Supernode implements AutoCloseable, ConnectionHandler {
                 }
             }
             watchers.values().removeIf(Set::isEmpty);
+            for (Connection c : byDevice.values()) {
+                if (!c.isOpen()) closed(c); // a close that raced with admission
+            }
             if (relay != null) {
                 long b = relay.forwardedBytes();
                 if (relayBytesAt > 0) relayBytesPerSecond = (b - relayBytesMark) * 1000 / Math.max(1, now - relayBytesAt);
