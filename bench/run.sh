@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Parley benchmarks.
 #
-#   bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|direct|all] [--clients N] [--seconds S] [--rounds R]
+#   bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|direct|drill|lookup|all] [--clients N] [--seconds S] [--rounds R]
 #                [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
+#                [--supernodes S] [--kill K] [--capacity C] [--published U] [--window W] [--no-xmpp]
 #
 # Finds the JDK the way ./parley does, builds the project (mvn -q install -DskipTests) when sources changed,
 # and runs org.parley.bench.Bench on bench/target/classes + bench/target/lib (copy-dependencies).

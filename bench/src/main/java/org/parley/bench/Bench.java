@@ -13,18 +13,21 @@ import java.util.Locale;
  * Benchmark program. Usage:
  *
  * <pre>
- * bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|direct|all] [--clients N] [--seconds S]
+ * bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|direct|drill|lookup|all] [--clients N] [--seconds S]
  *              [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T] [--rounds R]
+ *              [--supernodes S] [--kill K] [--capacity C] [--published U] [--window W] [--no-xmpp]
  * </pre>
  */
 public final class Bench {
     private Bench() {}
 
-    static final List<String> SCENARIOS = List.of("attach", "route", "e2e", "baseline-xmpp", "relay", "natlab", "direct", "all");
+    static final List<String> SCENARIOS = List.of("attach", "route", "e2e", "baseline-xmpp", "relay", "natlab", "direct", "drill",
+            "lookup", "all");
 
     /** Command line options. */
     record Options(String scenario, int clients, int seconds, List<Integer> pairs, int concurrency, int users,
-                   int warmupSeconds, int benchThreads, int rounds) {
+                   int warmupSeconds, int benchThreads, int rounds, boolean clientsGiven, int supernodes, int kill,
+                   int capacity, int published, int window, boolean noXmpp) {
         String pairsList() {
             return pairs.toString();
         }
@@ -39,11 +42,27 @@ public final class Bench {
             int warmup = -1;
             int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
             int rounds = 10;
+            boolean clientsGiven = false;
+            int supernodes = -1;
+            int kill = -1;
+            int capacity = -1;
+            int published = -1;
+            int window = -1;
+            boolean noXmpp = false;
             boolean scenarioSeen = false;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
-                    case "--clients" -> clients = intArg(args, ++i, a, 2, 100_000);
+                    case "--clients" -> {
+                        clients = intArg(args, ++i, a, 2, 100_000);
+                        clientsGiven = true;
+                    }
+                    case "--supernodes" -> supernodes = intArg(args, ++i, a, 1, 16);
+                    case "--kill" -> kill = intArg(args, ++i, a, 1, 15);
+                    case "--capacity" -> capacity = intArg(args, ++i, a, 1, 1_000_000);
+                    case "--published" -> published = intArg(args, ++i, a, 1, 100_000);
+                    case "--window" -> window = intArg(args, ++i, a, 1, 4096);
+                    case "--no-xmpp" -> noXmpp = true;
                     case "--seconds" -> seconds = intArg(args, ++i, a, 1, 3600);
                     case "--concurrency" -> concurrency = intArg(args, ++i, a, 1, 10_000);
                     case "--users" -> users = intArg(args, ++i, a, 2, 200);
@@ -75,7 +94,8 @@ public final class Bench {
                 }
             }
             if (warmup < 0) warmup = Math.max(1, Math.min(3, seconds / 3));
-            return new Options(scenario, clients, seconds, pairs, concurrency, users, warmup, threads, rounds);
+            return new Options(scenario, clients, seconds, pairs, concurrency, users, warmup, threads, rounds, clientsGiven,
+                    supernodes, kill, capacity, published, window, noXmpp);
         }
 
         static int intArg(String[] args, int i, String name, int min, int max) {
@@ -100,9 +120,10 @@ public final class Bench {
     record Context(Options options, Results results, Cleanup cleanup, Path tmp) {}
 
     static final String USAGE = """
-            usage: bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|direct|all] [--clients N] [--seconds S]
-                                [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
-                                [--rounds R]
+            usage: bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|direct|drill|lookup|all] [--clients N]
+                                [--seconds S] [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W]
+                                [--bench-threads T] [--rounds R] [--supernodes S] [--kill K] [--capacity C]
+                                [--published U] [--window W] [--no-xmpp]
               attach         N bench clients attach to a supernode in its own JVM: attaches/s, latency, heap per client
               route          sealed round trips between attached clients through the supernode, per concurrency level
               e2e            real client daemons: send -> delivered acknowledgement, direct and relayed
@@ -110,6 +131,12 @@ public final class Bench {
               relay          the supernode's UDP relay in its own JVM: forwarded datagrams/s, MB/s, CPU, added RTT; vs coturn
               natlab         NAT lab (root): time to first message and to a ready session per NAT pair, R rounds
               direct         one direct QUIC peer session on 127.0.0.1 (receiver in its own JVM): goodput, CPU; vs iperf3
+              drill          S supernode processes (default 6, capacity 150), N clients (default 300) with the daemon's
+                             attach logic; kill -9 K of them (default 30%): time until affected clients are re-attached
+                             and findable again, peak load vs capacity of the survivors
+              lookup         3 supernode processes, U published users (default 1000), N clients (default 50) on one
+                             supernode pipelining Resolve (W in flight each, default 16): lookups/s and latency of that
+                             supernode; vs ejabberd answering vCard gets from as many XMPP sessions
               all            all of the above (default)
               --clients N      bench clients for attach/route (default 1000)
               --seconds S      measured seconds per level (default 10)
@@ -119,6 +146,12 @@ public final class Bench {
               --warmup W       unmeasured seconds before each level (default min(3, S/3))
               --bench-threads  event loop threads of the bench clients (default: number of cores)
               --rounds R       natlab rounds, each on cold NAT state (default 10)
+              --supernodes S   supernode processes for drill (default 6) and lookup (default 3)
+              --kill K         supernodes the drill kills at once (default 30% of S)
+              --capacity C     --capacity of each drill supernode (default 150)
+              --published U    users with a published record for lookup (default 1000)
+              --window W       Resolve requests in flight per lookup client (default 16)
+              --no-xmpp        lookup: skip the ejabberd comparison
             results: tables on standard output, JSON lines appended to bench/target/results.jsonl
             """;
 
@@ -196,6 +229,8 @@ public final class Bench {
             if (s.equals("relay") || s.equals("all")) RelayScenario.run(ctx);
             if (s.equals("natlab") || s.equals("all")) NatLabScenario.run(ctx);
             if (s.equals("direct") || s.equals("all")) DirectScenario.run(ctx);
+            if (s.equals("drill") || s.equals("all")) DrillScenario.run(ctx);
+            if (s.equals("lookup") || s.equals("all")) LookupScenario.run(ctx);
         });
     }
 
