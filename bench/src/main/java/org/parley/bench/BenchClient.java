@@ -106,7 +106,7 @@ final class BenchClient implements ConnectionHandler {
     /** How long a supernode may leave a Ping unanswered before the link counts as dead (as ClientDaemon). */
     static final long PONG_TIMEOUT_MILLIS = 3000;
     /** Handshake timeout of a dial to a supernode (QuicNode.Options.DEFAULT, which the daemon uses). */
-    static final Duration DAEMON_HANDSHAKE = Duration.ofSeconds(5);
+    static final Duration DAEMON_HANDSHAKE = Duration.ofMillis(2500); // as ClientDaemon.ATTACH_HANDSHAKE
     /** A request (Publish, Resolve) unanswered this long fails (as ClientDaemon.request). */
     static final long REQUEST_TIMEOUT_MILLIS = 5000;
 
@@ -407,17 +407,19 @@ final class BenchClient implements ConnectionHandler {
     }
 
     /**
-     * ClientDaemon's keepalive: a Ping every keepalive interval (jittered by 10%), and if no Pong came within
-     * max(3 s, 4 x RTT) the link is declared dead and closed. Returns when the connection is closed: the time
+     * ClientDaemon's keepalive: one Ping per keepalive interval (jittered by 10%), and if no Pong came within
+     * max(3 s, 4 x RTT) (at most 3/4 of the interval) the link is declared dead and closed. Returns when the connection is closed: the time
      * (System.nanoTime) the supernode was declared silent, or -1 if the link closed otherwise.
      */
     private long keepalive(Connection c, long keepalive, SplittableRandom random) throws InterruptedException {
         while (running && c.isOpen()) {
-            if (waitClosed(c, keepalive - keepalive / 10 + random.nextLong(keepalive / 5 + 1))) return -1;
+            long interval = keepalive - keepalive / 10 + random.nextLong(keepalive / 5 + 1);
+            long wait = Math.min(Math.max(PONG_TIMEOUT_MILLIS, 4 * Math.max(0, rttMillis)), interval * 3 / 4);
+            if (waitClosed(c, interval - wait)) return -1;
             long sent = System.nanoTime();
             c.send(new Frame.Ping(sent));
-            // a killed supernode sends nothing: notice it in seconds, not at the QUIC idle timeout
-            if (waitClosed(c, Math.max(PONG_TIMEOUT_MILLIS, 4 * Math.max(0, rttMillis)))) return -1;
+            // a killed supernode sends nothing: notice it within one interval, not at the QUIC idle timeout
+            if (waitClosed(c, wait)) return -1;
             if (running && c.isOpen() && lastPongNanos - sent < 0) {
                 long silentAt = System.nanoTime();
                 c.close();

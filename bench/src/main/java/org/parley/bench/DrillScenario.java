@@ -730,7 +730,7 @@ final class DrillScenario {
                 .row("after: sample lookups (failed)", r.finalLookups() + " (" + r.finalFailed() + ")")
                 .row("record replicas before / after (min)", r.minReplicasBefore() + " / " + r.minReplicasAfter())
                 .row("surviving supernode processes alive", r.survivorsAlive() ? "all" : "NO: a survivor died")
-                .note("times from the kill (SIGKILL to all at once); 'noticed' = the Pong timeout fired (ping every keepalive +-10%, 3 s timeout);")
+                .note("times from the kill (SIGKILL to all at once); 'noticed' = the Pong timeout fired (one ping per keepalive +-10%, answered within 3 s);")
                 .note("'re-attached' = Welcome from a surviving supernode (after closing the dead link and trying the planner's candidates);")
                 .note("'findable' = another client, attached to a surviving supernode,")
                 .note("  resolves the user and gets a record naming the supernode the client is attached to now (probed every 200 ms)")
