@@ -291,6 +291,7 @@ public final class OverlayNode {
             Pending p = pending.remove(id);
             if (p != null && running) {
                 timeouts++;
+                suspect(to);
                 p.onTimeout.run();
             }
         });
@@ -300,13 +301,40 @@ public final class OverlayNode {
 
     // ------------------------------------------------------------------ lookups
 
+    private final long[] recentTimeouts = new long[3];
+    private final String[] recentTimeoutPeers = new String[3];
+    private long lastSweep = Long.MIN_VALUE / 2;
+
+    /**
+     * A request to {@code peer} went unanswered. Three distinct peers failing within 5 s looks like supernodes
+     * crashing rather than a lost message: then (at most every 30 s) ping every contact not heard from in the last
+     * 5 s, so that crashed nodes leave the routing table, and the alternatives offered to clients, within seconds
+     * instead of whenever a lookup happens to ask them.
+     */
+    private void suspect(String peer) {
+        long now = sched.now();
+        for (String p : recentTimeoutPeers) if (peer.equals(p)) return;
+        System.arraycopy(recentTimeouts, 0, recentTimeouts, 1, 2);
+        System.arraycopy(recentTimeoutPeers, 0, recentTimeoutPeers, 1, 2);
+        recentTimeouts[0] = now;
+        recentTimeoutPeers[0] = peer;
+        if (recentTimeoutPeers[2] == null || now - recentTimeouts[2] > 5_000 || now - lastSweep < 30_000) return;
+        lastSweep = now;
+        for (RoutingTable.Entry e : table.all()) {
+            if (e.failures != 0 || now - e.lastSeen < 5_000) continue;
+            long id = nextId();
+            NodeId eid = e.id;
+            request(e.info.address(), new Frame.OverlayPing(id, contact()), id, f -> { }, () -> table.failed(eid));
+        }
+    }
+
     /** Finds {@code user}'s device records: from this node when it is one of their holders, otherwise iteratively. */
     public void findUser(String user, Consumer<LookupResult> done) {
         lookups++;
         long now = sched.now();
         NodeId key = NodeId.forUser(user);
         List<DeviceRecord> local = store.get(user, now);
-        if (!local.isEmpty() && holds(key)) {
+        if (!local.isEmpty() && holds(key) && current(local)) {
             done.accept(new LookupResult(user, local, 0, 0, 0, 1));
             return;
         }
@@ -319,6 +347,18 @@ public final class OverlayNode {
             if (cfg.cacheMillis() > 0 && !r.records().isEmpty()) cache.put(user, new Cached(r.records(), sched.now() + cfg.cacheMillis()));
             done.accept(r);
         }).begin(local);
+    }
+
+    /**
+     * True if every record was published within the republish interval (a third of {@link Limits#RECORD_TTL_MILLIS}),
+     * so that no newer version is expected. An older one may have been superseded at holders we have not asked yet
+     * (a holder that missed a store, a copy left from before a partition healed): the lookup then goes on to the
+     * closest holders instead of stopping at the first two.
+     */
+    private boolean current(java.util.Collection<DeviceRecord> rs) {
+        long now = sched.now();
+        for (DeviceRecord r : rs) if (r.expiresAtMillis() - now <= Limits.RECORD_TTL_MILLIS - Limits.RECORD_TTL_MILLIS / 3) return false;
+        return true;
     }
 
     /** Finds the k nodes closest to {@code target}. */
@@ -462,7 +502,7 @@ public final class OverlayNode {
 
         void step() {
             if (finished) return;
-            if (user != null && holders >= 2) {
+            if (user != null && holders >= 2 && current(records.values())) {
                 finish();
                 return;
             }
