@@ -4,13 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.DatagramSocket;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.parley.client.ClientConfig;
@@ -26,34 +22,11 @@ import org.parley.supernode.Supernode;
 import org.parley.supernode.SupernodeConfig;
 
 /** An opted-in, reachable client is promoted to a supernode that joins the overlay, only if the network allows it. */
-class PromotionTest {
+class PromotionTest extends Resources {
     @TempDir
     Path dir;
-    final List<AutoCloseable> open = new ArrayList<>();
     Supernode a;
     Supernode b;
-
-    @AfterEach
-    void tearDown() {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            try {
-                open.get(i).close();
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
-    }
-
-    private static int freeUdpPort() throws Exception {
-        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
-            return s.getLocalPort();
-        }
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        open.add(c);
-        return c;
-    }
 
     private ClientDaemon network(boolean allowPromotion) throws Exception {
         LoginServerData data = keep(LoginServerData.init(dir.resolve("login"), "promo", new HostPort("127.0.0.1", 0)));

@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.DatagramSocket;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.parley.client.ClientConfig;
@@ -30,32 +26,9 @@ import org.parley.supernode.SupernodeConfig;
  * each other, and a user whose supernode goes away re-attaches to the other one from its host cache and
  * seeds, republishes, stays reachable, and keeps its peer-to-peer session.
  */
-class SelfHealingTest {
+class SelfHealingTest extends Resources {
     @TempDir
     Path dir;
-    final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void tearDown() {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            try {
-                open.get(i).close();
-            } catch (Exception ignored) {
-                // best effort
-            }
-        }
-    }
-
-    private static int freeUdpPort() throws Exception {
-        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
-            return s.getLocalPort();
-        }
-    }
-
-    private <T extends AutoCloseable> T keep(T c) {
-        open.add(c);
-        return c;
-    }
 
     @Test
     void usersOnDifferentSupernodesTalkAndSurviveTheLossOfTheirSupernode() throws Exception {
@@ -67,17 +40,18 @@ class SelfHealingTest {
         data.addSeed(b);
         var snA = DemoNetwork.enrol(data, dir.resolve("sn-a"), "sn-a", Role.SUPERNODE, Keys.randomToken(12));
         var snB = DemoNetwork.enrol(data, dir.resolve("sn-b"), "sn-b", Role.SUPERNODE, Keys.randomToken(12));
-        // sn-a takes one client, so the second is redirected to sn-b
-        Supernode supernodeA = keep(Supernode.start(snA, SupernodeConfig.defaults(a).withCapacity(1), new SimpleMeterRegistry()));
-        Supernode supernodeB = keep(Supernode.start(snB, SupernodeConfig.defaults(b).withCapacity(10), new SimpleMeterRegistry()));
+        Supernode supernodeA = keep(Supernode.start(snA, SupernodeConfig.defaults(a), new SimpleMeterRegistry()));
+        Supernode supernodeB = keep(Supernode.start(snB, SupernodeConfig.defaults(b), new SimpleMeterRegistry()));
         await().atMost(Duration.ofSeconds(30)).until(() -> supernodeA.overlayContacts() == 1 && supernodeB.overlayContacts() == 1);
         DemoNetwork.enrol(data, dir.resolve("alice"), "alice", Role.USER, "pw-alice-1");
         DemoNetwork.enrol(data, dir.resolve("bob"), "bob", Role.USER, "pw-bob-12");
+        // each one's host cache starts with a different supernode (as after earlier sessions there)
+        homeCache(dir.resolve("alice"), a);
+        homeCache(dir.resolve("bob"), b);
         ClientConfig cfg = ClientConfig.defaults().withListen(new HostPort("127.0.0.1", 0));
         ClientDaemon alice = keep(ClientDaemon.start(dir.resolve("alice"), cfg, new SimpleMeterRegistry()));
-        await().atMost(Duration.ofSeconds(20)).until(alice::attached);
         ClientDaemon bob = keep(ClientDaemon.start(dir.resolve("bob"), cfg, new SimpleMeterRegistry()));
-        await().atMost(Duration.ofSeconds(30)).until(bob::attached);
+        await().atMost(Duration.ofSeconds(20)).until(() -> alice.attached() && bob.attached());
         assertThat(alice.status().supernodeAddress()).isEqualTo(a.toString());
         assertThat(bob.status().supernodeAddress()).isEqualTo(b.toString());
 
@@ -97,6 +71,12 @@ class SelfHealingTest {
         StoredMessage after = bob.send("alice", "after the outage");
         awaitDelivered(bob, "alice", after);
         assertThat(alice.history("bob", 10).stream().map(StoredMessage::text)).contains("after the outage");
+    }
+
+    private static void homeCache(Path home, HostPort supernode) throws Exception {
+        org.parley.overlay.HostCache c = new org.parley.overlay.HostCache();
+        c.success(supernode.toString(), System.currentTimeMillis());
+        Files.writeString(home.resolve("hosts.txt"), c.encode());
     }
 
     private static void awaitDelivered(ClientDaemon sender, String to, StoredMessage m) {

@@ -787,6 +787,10 @@ public final class ClientDaemon implements AutoCloseable {
                 lastPublishedAt = clock.millis() - Limits.RECORD_TTL_MILLIS / 3 + 5000; // tick() retries in 5 s
             } else if (f instanceof Frame.Published p) {
                 log.debug("{}: directory record {} stored at {} supernodes", me, signed.sequence(), p.replicas());
+                if (p.replicas() < 2 && hostCache.size() >= 2) {
+                    // the overlay was still forming or a store got lost: do not wait 5 minutes to try again
+                    lastPublishedAt = clock.millis() - Limits.RECORD_TTL_MILLIS / 3 + 10_000;
+                }
             }
         });
     }
