@@ -517,11 +517,6 @@ public final class ClientDaemon implements AutoCloseable {
         }
     }
 
-    /** Supernodes in the host cache (for status). */
-    public int knownSupernodes() {
-        return hostCache.size();
-    }
-
     /**
      * Attaches and stays attached: rounds of candidates from the {@link AttachPlanner} (redirect hints, host
      * cache, seeds), following redirects at once, backing off with jitter between failed rounds, and re-attaching

@@ -31,7 +31,4 @@ public record OverlayConfig(int k, int alpha, long requestTimeoutMillis, long lo
         return new OverlayConfig(k, alpha, requestTimeoutMillis, lookupDeadlineMillis, refreshMillis, c, maxRecords);
     }
 
-    public OverlayConfig withRefreshMillis(long r) {
-        return new OverlayConfig(k, alpha, requestTimeoutMillis, lookupDeadlineMillis, r, cacheMillis, maxRecords);
-    }
 }
