@@ -173,6 +173,23 @@ public final class DemoNetwork implements AutoCloseable {
         return apis.get(user);
     }
 
+    /**
+     * Enrols another device folder (named {@code deviceName}, e.g. "alice2") for an existing user, or a new account of
+     * the given role when {@code user} has none yet (e.g. an archive node). Start it with {@link #startClient}.
+     */
+    public synchronized void addDevice(String deviceName, String user, Role role) throws IOException, org.parley.identity.LoginException {
+        String pw = passwords.get(user);
+        if (pw == null) {
+            pw = "demo-" + Keys.randomToken(6);
+            data.accounts().add(user, role, pw.toCharArray());
+        }
+        Files.createDirectories(home(deviceName));
+        DeviceCredentials.initNetwork(home(deviceName), data.networkFilePath());
+        DeviceCredentials.enroll(home(deviceName), user, pw, new LoginClient(data.networkFile()));
+        passwords.putIfAbsent(user, pw);
+        if (!deviceName.equals(user)) passwords.put(deviceName, pw);
+    }
+
     public synchronized List<String> users() {
         return List.copyOf(passwords.keySet());
     }

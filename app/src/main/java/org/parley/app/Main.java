@@ -45,10 +45,13 @@ import picocli.CommandLine.Parameters;
 
 /** Entry point of the {@code parley} program. */
 @Command(name = "parley", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Parley: self-hostable hybrid peer-to-peer communications.",
+        description = {"Parley: self-hostable hybrid peer-to-peer communications, 1:1 and group chats.",
+                "Archive nodes keep an always-online replica of their account's conversations."},
         subcommands = {Main.LoginServerCmd.class, Main.NetworkCmd.class, Main.AccountCmd.class, Main.SupernodeCmd.class,
-                Main.ClientCmd.class, Demo.class, CommandLine.HelpCommand.class},
-        footer = {"", "Start with 'parley demo' for a whole network on this machine."})
+                Main.ClientCmd.class, Main.ArchiveCmd.class, Demo.class, CommandLine.HelpCommand.class},
+        footer = {"", "Start with 'parley demo' for a whole network on this machine.",
+                "Group chats: 'parley client --home DIR chat --help'.",
+                "Archive nodes: 'parley archive --help'."})
 public final class Main {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -357,16 +360,53 @@ public final class Main {
 
     // ------------------------------------------------------------------ client
 
-    @Command(name = "client", mixinStandardHelpOptions = true, description = "Use Parley as a user: enrol this device, run the daemon, send and read messages.",
+    /** Rejects a message text above the protocol's limit before it reaches the daemon. */
+    static void checkTextLength(String text) {
+        int bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > org.parley.protocol.Limits.MAX_TEXT_BYTES) {
+            throw new UserError("message is " + bytes + " bytes; the limit is "
+                    + org.parley.protocol.Limits.MAX_TEXT_BYTES + " bytes (UTF-8)");
+        }
+    }
+
+    /**
+     * Starts a client daemon (a user's device or an archive node) with its local API, prints one line naming
+     * {@code what} and its addresses, and blocks until the JVM is asked to stop.
+     */
+    static void runDaemon(Path home, ClientConfig cfg, int apiPort, java.util.function.Function<ClientDaemon, String> what)
+            throws IOException {
+        if (apiPort < 0 || apiPort > 65535) throw new UserError("--api-port must be between 0 and 65535");
+        ClientDaemon d = ClientDaemon.start(home, cfg, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        LocalApi api;
+        try {
+            api = LocalApi.start(d, apiPort, () -> System.exit(0));
+        } catch (IOException | RuntimeException e) {
+            d.close();
+            throw e;
+        }
+        System.out.println(what.apply(d) + " running: QUIC on UDP " + HostPort.of(d.address())
+                + ", local API on http://127.0.0.1:" + api.port() + " (token in " + home.resolve(LocalApi.API_FILE) + ")");
+        System.out.flush();
+        Cli.awaitShutdown(() -> {
+            api.close();
+            d.close();
+        });
+    }
+
+    @Command(name = "client", mixinStandardHelpOptions = true,
+            description = "Use Parley as a user: enrol this device, run the daemon, send and read 1:1 and group messages.",
             subcommands = {ClientCmd.Init.class, ClientCmd.Login.class, ClientCmd.Run.class, ClientCmd.Send.class,
-                    ClientCmd.History.class, ClientCmd.Status.class, ClientCmd.Stop.class})
+                    ClientCmd.History.class, ClientCmd.ChatCmd.class, ClientCmd.Status.class, ClientCmd.Stop.class})
     static final class ClientCmd {
         @Option(names = "--home", required = true, paramLabel = "DIR",
-                description = "this device's folder (keys, certificate, messages)") Path home;
+                description = "this device's folder (keys, certificate, messages); an archive node's --data folder works too") Path home;
 
+        /** The --home of the enclosing {@code client} command, however deep the subcommand. */
         static Path home(CommandLine.Model.CommandSpec spec) {
-            ClientCmd c = (ClientCmd) spec.parent().userObject();
-            return c.home;
+            for (CommandLine.Model.CommandSpec s = spec.parent(); s != null; s = s.parent()) {
+                if (s.userObject() instanceof ClientCmd c) return c.home;
+            }
+            throw new IllegalStateException("no --home given");
         }
 
         @Command(name = "init", mixinStandardHelpOptions = true, description = "Create the device folder from a network file.")
@@ -429,21 +469,7 @@ public final class Main {
                     cfg = cfg.withDuty(SupernodeDuty.optedIn(uplinkKbps,
                             supernodeListen == null ? null : Cli.hostPort(supernodeListen, "--supernode-listen")));
                 }
-                ClientDaemon d = ClientDaemon.start(home, cfg, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-                LocalApi api;
-                try {
-                    api = LocalApi.start(d, apiPort, () -> System.exit(0));
-                } catch (IOException e) {
-                    d.close();
-                    throw e;
-                }
-                System.out.println("client daemon of '" + d.user() + "' running: QUIC on UDP " + HostPort.of(d.address())
-                        + ", local API on http://127.0.0.1:" + api.port() + " (token in " + home.resolve(LocalApi.API_FILE) + ")");
-                System.out.flush();
-                Cli.awaitShutdown(() -> {
-                    api.close();
-                    d.close();
-                });
+                runDaemon(home, cfg, apiPort, d -> "client daemon of '" + d.user() + "'");
                 return 0;
             }
         }
@@ -457,11 +483,7 @@ public final class Main {
             @Override
             public Integer call() throws Exception {
                 String body = String.join(" ", text);
-                int bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-                if (bytes > org.parley.protocol.Limits.MAX_TEXT_BYTES) {
-                    throw new UserError("message is " + bytes + " bytes; the limit is "
-                            + org.parley.protocol.Limits.MAX_TEXT_BYTES + " bytes (UTF-8)");
-                }
+                checkTextLength(body);
                 DaemonClient dc = DaemonClient.connect(home(spec));
                 JsonNode m = dc.post("/api/v1/messages", Map.of("to", to, "text", body));
                 System.out.println("message " + m.path("id").asText() + " to " + to + ": " + m.path("state").asText()
@@ -492,6 +514,334 @@ public final class Main {
                             m.path("sender").asText() + ":", m.path("text").asText(), m.path("state").asText());
                 }
                 return 0;
+            }
+        }
+
+        // -------------------------------------------------------------- chat (1:1 and group conversations)
+
+        @Command(name = "chat", mixinStandardHelpOptions = true,
+                description = "Group and 1:1 conversations: create, list, send, history, members, edits and reactions.",
+                subcommands = {ChatCmd.Create.class, ChatCmd.ListCmd.class, ChatCmd.SendCmd.class, ChatCmd.HistoryCmd.class,
+                        ChatCmd.Add.class, ChatCmd.Remove.class, ChatCmd.Leave.class, ChatCmd.Rename.class,
+                        ChatCmd.Read.class, ChatCmd.Edit.class, ChatCmd.Delete.class, ChatCmd.React.class},
+                footer = {"", "ID:  a conversation id (32 hex digits) or a unique prefix of at least 6,",
+                        "     as 'chat list' shows.",
+                        "EID: an event id (64 hex digits) or a unique prefix of at least 8,",
+                        "     as 'chat history' shows."})
+        static final class ChatCmd {
+            static final int SHORT_ID = 12;
+            static final int SHORT_EVENT = 8;
+
+            /** The conversation a subcommand works on. */
+            static final class ChatRef {
+                @Option(names = "--chat", required = true, paramLabel = "ID",
+                        description = "conversation id or a unique prefix of at least 6 hex digits") String chat;
+
+                String id() {
+                    String c = chat.strip().toLowerCase(java.util.Locale.ROOT);
+                    if (!c.matches("[0-9a-f]{6,32}")) {
+                        throw new UserError("--chat: '" + chat + "' is not a conversation id (6 to 32 hex digits)");
+                    }
+                    return c;
+                }
+            }
+
+            static String eventId(String e) {
+                String c = e.strip().toLowerCase(java.util.Locale.ROOT);
+                if (!c.matches("[0-9a-f]{8,64}")) {
+                    throw new UserError("--event: '" + e + "' is not an event id (8 to 64 hex digits)");
+                }
+                return c;
+            }
+
+            static String user(String u, String what) {
+                String t = u.strip();
+                if (!UserNames.isValid(t)) throw new UserError(what + ": '" + u + "' is not a valid user name");
+                return t;
+            }
+
+            /** Comma-separated user names: trimmed, duplicates dropped, at least one. */
+            static List<String> members(String list) {
+                java.util.LinkedHashSet<String> out = new java.util.LinkedHashSet<>();
+                for (String m : list.split(",", -1)) {
+                    if (m.isBlank()) continue;
+                    out.add(user(m, "--members"));
+                }
+                if (out.isEmpty()) throw new UserError("--members: give at least one user name (comma-separated, e.g. bob,carol)");
+                return List.copyOf(out);
+            }
+
+            static String text(List<String> words, String what) {
+                String t = String.join(" ", words);
+                if (t.isBlank()) throw new UserError(what + " is empty");
+                checkTextLength(t);
+                return t;
+            }
+
+            /** Posts an event to a conversation and prints one line about it. */
+            static int post(CommandLine.Model.CommandSpec spec, ChatRef ref, Map<String, Object> body, String done)
+                    throws DaemonClient.DaemonException {
+                String conv = ref.id();
+                JsonNode e = DaemonClient.connect(home(spec)).post("/api/v1/chats/" + conv + "/events", body);
+                System.out.println("event " + e.path("id").asText() + " in " + e.path("conversation").asText() + ": " + done);
+                return 0;
+            }
+
+            static String members(JsonNode list) {
+                List<String> l = new java.util.ArrayList<>();
+                for (JsonNode m : list) l.add(m.asText());
+                return String.join(", ", l);
+            }
+
+            @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a group; you are its first member and owner.")
+            static final class Create implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @Option(names = "--name", required = true, paramLabel = "NAME", description = "the group's name") String name;
+                @Option(names = "--members", required = true, paramLabel = "USER,...", description = "the other members, comma-separated") String members;
+                @Option(names = "--json", description = "print the new conversation as JSON") boolean json;
+
+                @Override
+                public Integer call() throws Exception {
+                    if (name.isBlank()) throw new UserError("--name: a group needs a name");
+                    List<String> m = members(members);
+                    JsonNode c = DaemonClient.connect(home(spec)).post("/api/v1/chats", Map.of("name", name.strip(), "members", m));
+                    if (json) {
+                        System.out.println(JSON.writeValueAsString(c));
+                    } else {
+                        System.out.println("created group " + c.path("id").asText() + " '" + c.path("name").asText() + "': members "
+                                + members(c.path("members")));
+                    }
+                    return 0;
+                }
+            }
+
+            @Command(name = "list", mixinStandardHelpOptions = true, description = "List conversations, most recent first, with unread counts.")
+            static final class ListCmd implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @Option(names = "--json", description = "print the full list as JSON") boolean json;
+
+                @Override
+                public Integer call() throws Exception {
+                    JsonNode l = DaemonClient.connect(home(spec)).get("/api/v1/chats");
+                    if (json) {
+                        System.out.println(JSON.writeValueAsString(l));
+                        return 0;
+                    }
+                    if (l.isEmpty()) {
+                        System.out.println("no conversations");
+                        return 0;
+                    }
+                    System.out.printf("%-12s  %-6s  %6s  %-24s  %s%n", "ID", "KIND", "UNREAD", "NAME", "MEMBERS");
+                    for (JsonNode c : l) {
+                        String id = c.path("id").asText();
+                        System.out.printf("%-12s  %-6s  %6d  %-24s  %s%s%n", id.substring(0, Math.min(SHORT_ID, id.length())),
+                                c.path("kind").asText(), c.path("unread").asInt(), c.path("name").asText(),
+                                members(c.path("members")), c.path("member").asBoolean(true) ? "" : " (you are no longer a member)");
+                    }
+                    return 0;
+                }
+            }
+
+            @Command(name = "send", mixinStandardHelpOptions = true, description = "Send a message to a conversation (stored, then delivered by the daemon).")
+            static final class SendCmd implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @CommandLine.Mixin ChatRef ref;
+                @Parameters(paramLabel = "TEXT", arity = "1..*", description = "message text") List<String> text;
+
+                @Override
+                public Integer call() throws Exception {
+                    return post(spec, ref, Map.of("kind", "message", "text", text(text, "message text")),
+                            "stored (delivery continues in the daemon)");
+                }
+            }
+
+            @Command(name = "history", mixinStandardHelpOptions = true, description = "Show a conversation: messages with edits, deletions and reactions applied.")
+            static final class HistoryCmd implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @CommandLine.Mixin ChatRef ref;
+                @Option(names = "--limit", defaultValue = "100", paramLabel = "N", description = "last N lines (default: ${DEFAULT-VALUE})") int limit;
+                @Option(names = "--json", description = "print the lines as JSON") boolean json;
+
+                @Override
+                public Integer call() throws Exception {
+                    String conv = ref.id();
+                    if (limit < 1) throw new UserError("--limit must be at least 1");
+                    DaemonClient dc = DaemonClient.connect(home(spec));
+                    JsonNode l = dc.get("/api/v1/chats/" + conv + "/events?limit=" + limit);
+                    if (json) {
+                        System.out.println(JSON.writeValueAsString(l));
+                        return 0;
+                    }
+                    if (l.isEmpty()) {
+                        System.out.println("no messages in " + conv);
+                        return 0;
+                    }
+                    String me = dc.get("/api/v1/status").path("user").asText();
+                    DateTimeFormatter f = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+                    for (JsonNode e : l) {
+                        String id = e.path("id").asText();
+                        System.out.println(f.format(Instant.ofEpochMilli(e.path("sentAtMillis").asLong())) + "  "
+                                + id.substring(0, Math.min(SHORT_EVENT, id.length())) + "  " + line(e, me));
+                    }
+                    return 0;
+                }
+
+                static List<String> users(JsonNode e) {
+                    List<String> l = new java.util.ArrayList<>();
+                    for (JsonNode u : e.path("users")) l.add(u.asText());
+                    return l;
+                }
+
+                static String line(JsonNode e, String me) {
+                    String author = e.path("author").asText();
+                    List<String> users = users(e);
+                    String text = e.path("text").asText("");
+                    return switch (e.path("kind").asText()) {
+                        case "message" -> message(e, author, me);
+                        case "create" -> {
+                            List<String> others = users.stream().filter(u -> !u.equals(author)).toList();
+                            yield text.isEmpty() ? "* " + author + " started the conversation"
+                                    : "* " + author + " created group '" + text + "'"
+                                    + (others.isEmpty() ? "" : " with " + String.join(", ", others));
+                        }
+                        case "add" -> "* " + author + " added " + String.join(", ", users);
+                        case "remove" -> "* " + author + " removed " + String.join(", ", users);
+                        case "leave" -> "* " + author + " left";
+                        case "rename" -> "* " + author + " renamed the group to '" + text + "'";
+                        default -> "* " + author + " " + e.path("kind").asText() + (text.isEmpty() ? "" : " " + text);
+                    };
+                }
+
+                static String message(JsonNode e, String author, String me) {
+                    StringBuilder b = new StringBuilder(author).append(": ");
+                    if (e.path("deleted").asBoolean()) {
+                        b.append("(deleted)");
+                    } else {
+                        b.append(e.path("text").asText(""));
+                        if (e.path("edited").asBoolean()) b.append(" (edited)");
+                    }
+                    for (Map.Entry<String, JsonNode> r : e.path("reactions").properties()) {
+                        if (r.getValue().isEmpty()) continue;
+                        List<String> who = new java.util.ArrayList<>();
+                        for (JsonNode u : r.getValue()) who.add(u.asText());
+                        b.append(" [").append(r.getKey()).append(' ').append(String.join(",", who)).append(']');
+                    }
+                    if (author.equals(me)) {
+                        List<String> held = new java.util.ArrayList<>();
+                        for (JsonNode u : e.path("heldBy")) if (!u.asText().equals(me)) held.add(u.asText());
+                        b.append(held.isEmpty() ? " [queued]" : " [held by: " + String.join(", ", held) + "]");
+                    }
+                    return b.toString();
+                }
+            }
+
+            @Command(name = "add", mixinStandardHelpOptions = true, description = "Add a member to a group.")
+            static final class Add implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @CommandLine.Mixin ChatRef ref;
+                @Option(names = "--user", required = true, paramLabel = "USER", description = "the user to add") String user;
+
+                @Override
+                public Integer call() throws Exception {
+                    String u = user(user, "--user");
+                    return post(spec, ref, Map.of("kind", "add", "users", List.of(u)), "added " + u);
+                }
+            }
+
+            @Command(name = "remove", mixinStandardHelpOptions = true, description = "Remove a member from a group.")
+            static final class Remove implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @CommandLine.Mixin ChatRef ref;
+                @Option(names = "--user", required = true, paramLabel = "USER", description = "the user to remove") String user;
+
+                @Override
+                public Integer call() throws Exception {
+                    String u = user(user, "--user");
+                    return post(spec, ref, Map.of("kind", "remove", "users", List.of(u)), "removed " + u);
+                }
+            }
+
+            @Command(name = "leave", mixinStandardHelpOptions = true, description = "Leave a group.")
+            static final class Leave implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @CommandLine.Mixin ChatRef ref;
+
+                @Override
+                public Integer call() throws Exception {
+                    return post(spec, ref, Map.of("kind", "leave"), "you left the conversation");
+                }
+            }
+
+            @Command(name = "rename", mixinStandardHelpOptions = true, description = "Rename a group.")
+            static final class Rename implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @CommandLine.Mixin ChatRef ref;
+                @Option(names = "--name", required = true, paramLabel = "NAME", description = "the new name") String name;
+
+                @Override
+                public Integer call() throws Exception {
+                    if (name.isBlank()) throw new UserError("--name: a group needs a name");
+                    checkTextLength(name);
+                    return post(spec, ref, Map.of("kind", "rename", "text", name.strip()), "renamed to '" + name.strip() + "'");
+                }
+            }
+
+            @Command(name = "read", mixinStandardHelpOptions = true, description = "Mark everything in a conversation as read.")
+            static final class Read implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @CommandLine.Mixin ChatRef ref;
+
+                @Override
+                public Integer call() throws Exception {
+                    String conv = ref.id();
+                    JsonNode e = DaemonClient.connect(home(spec)).post("/api/v1/chats/" + conv + "/events", Map.of("kind", "read"));
+                    System.out.println("conversation " + e.path("conversation").asText() + " marked read");
+                    return 0;
+                }
+            }
+
+            @Command(name = "edit", mixinStandardHelpOptions = true, description = "Replace the text of one of your messages.")
+            static final class Edit implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @CommandLine.Mixin ChatRef ref;
+                @Option(names = "--event", required = true, paramLabel = "EID", description = "the message's event id or a unique prefix of at least 8 hex digits") String event;
+                @Parameters(paramLabel = "TEXT", arity = "1..*", description = "the new text") List<String> text;
+
+                @Override
+                public Integer call() throws Exception {
+                    String target = eventId(event);
+                    return post(spec, ref, Map.of("kind", "edit", "target", target, "text", text(text, "new text")),
+                            "edit of " + target + " stored");
+                }
+            }
+
+            @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete one of your messages (for everyone).")
+            static final class Delete implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @CommandLine.Mixin ChatRef ref;
+                @Option(names = "--event", required = true, paramLabel = "EID", description = "the message's event id or a unique prefix of at least 8 hex digits") String event;
+
+                @Override
+                public Integer call() throws Exception {
+                    String target = eventId(event);
+                    return post(spec, ref, Map.of("kind", "delete", "target", target), "deletion of " + target + " stored");
+                }
+            }
+
+            @Command(name = "react", mixinStandardHelpOptions = true, description = "React to a message with an emoji.")
+            static final class React implements Callable<Integer> {
+                @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+                @CommandLine.Mixin ChatRef ref;
+                @Option(names = "--event", required = true, paramLabel = "EID", description = "the message's event id or a unique prefix of at least 8 hex digits") String event;
+                @Parameters(paramLabel = "EMOJI", description = "the reaction, e.g. 👍") String emoji;
+
+                @Override
+                public Integer call() throws Exception {
+                    String target = eventId(event);
+                    if (emoji.isBlank()) throw new UserError("EMOJI is empty");
+                    return post(spec, ref, Map.of("kind", "reaction", "target", target, "text", emoji.strip()),
+                            "reaction " + emoji.strip() + " to " + target + " stored");
+                }
             }
         }
 
@@ -542,6 +892,92 @@ public final class Main {
             public Integer call() throws Exception {
                 DaemonClient.connect(home(spec)).post("/api/v1/shutdown", Map.of());
                 System.out.println("daemon stopping");
+                return 0;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ archive
+
+    @Command(name = "archive", mixinStandardHelpOptions = true,
+            description = "Enrol and run an archive node: an always-online replica of every conversation its account is a member of.",
+            subcommands = {ArchiveCmd.Login.class, ArchiveCmd.Run.class},
+            footer = {"", "DIR is a client home: 'parley client --home DIR status', 'chat list' and",
+                    "'chat history' work against a running archive node."})
+    static final class ArchiveCmd {
+        static String loginHint(Path data) {
+            return "parley archive login --data " + data + " --network FILE --user NAME";
+        }
+
+        /** The role in the certificate stored in {@code data}, read whether or not the certificate has expired. */
+        static Role storedRole(DeviceCredentials c) {
+            try {
+                java.security.cert.X509Certificate x = c.certificate();
+                return org.parley.identity.CertificateVerifier.of(c.networkFile(), java.time.Clock.systemUTC())
+                        .verifyAt(x.getEncoded(), x.getNotBefore().toInstant()).role();
+            } catch (org.parley.identity.CertificateRejectedException | java.security.cert.CertificateEncodingException e) {
+                throw new UserError("the device certificate in " + c.dir() + " is unusable (" + e.getMessage()
+                        + "); log in again: " + loginHint(c.dir()));
+            }
+        }
+
+        static String wrongRole(String user, String role) {
+            return "account " + user + " has role " + role
+                    + "; an archive node needs an account of role archive (parley account add --role archive)";
+        }
+
+        @Command(name = "login", mixinStandardHelpOptions = true,
+                description = "Enrol DIR as an archive node with an account of role 'archive' (password on standard input).")
+        static final class Login implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR", description = "the archive node's folder (created if needed)") Path data;
+            @Option(names = "--network", required = true, paramLabel = "FILE", description = "the network file from the login server") Path network;
+            @Option(names = "--user", required = true, paramLabel = "NAME", description = "an account of role archive") String user;
+
+            @Override
+            public Integer call() throws Exception {
+                UserNames.check(user);
+                NetworkFile nf = NetworkFile.load(network); // validate before creating anything
+                Files.createDirectories(data);
+                DeviceCredentials.initNetwork(data, network);
+                char[] pw = Cli.readPassword("password for " + user + ": ");
+                DeviceCredentials c;
+                try {
+                    c = DeviceCredentials.enroll(data, user, new String(pw), new LoginClient(nf));
+                } finally {
+                    Arrays.fill(pw, '\0');
+                }
+                String role = roleOf(c);
+                if (!Role.ARCHIVE.wireName().equals(role)) {
+                    // leave DIR unenrolled, so that 'archive run' refuses it
+                    Files.deleteIfExists(data.resolve(DeviceCredentials.CREDENTIAL));
+                    Files.deleteIfExists(data.resolve(DeviceCredentials.CERT));
+                    throw new UserError(wrongRole(user, role));
+                }
+                System.out.println("archive node '" + c.user() + "' enrolled in " + data + " (device " + c.deviceId()
+                        + "); next: parley archive run --data " + data);
+                return 0;
+            }
+        }
+
+        @Command(name = "run", mixinStandardHelpOptions = true, description = "Run the archive node until stopped.")
+        static final class Run implements Callable<Integer> {
+            @Option(names = "--data", required = true, paramLabel = "DIR", description = "the folder enrolled with 'parley archive login'") Path data;
+            @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "0.0.0.0:0", description = "UDP address for QUIC (default: ${DEFAULT-VALUE})") String listen;
+            @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "0", description = "local API port on 127.0.0.1 (default: any free port)") int apiPort;
+
+            @Override
+            public Integer call() throws Exception {
+                if (!DeviceCredentials.enrolled(data)) {
+                    throw new UserError("no archive node credentials in " + data + ": run '" + loginHint(data) + "' first");
+                }
+                DeviceCredentials c = DeviceCredentials.load(data);
+                Role role = storedRole(c);
+                if (role != Role.ARCHIVE) {
+                    throw new UserError(data + " is not an archive node: " + wrongRole(c.user(), role.wireName()));
+                }
+                ClientConfig cfg = ClientConfig.defaults().withListen(Cli.hostPort(listen, "--listen"));
+                Cli.logLevel(Level.INFO);
+                runDaemon(data, cfg, apiPort, d -> "archive node '" + d.user() + "'");
                 return 0;
             }
         }

@@ -472,7 +472,7 @@ class CliBadInputTest {
         void sendTooLong() {
             Result r = client("send", "--to", "bob", "a".repeat(16385));
             assertOneLineError(r, 1, "16385", "16384");
-            assertThat(net.client("alice").store().history("bob", 100))
+            assertThat(net.client("alice").history("bob", 100))
                     .noneMatch(m -> m.text().length() > 16384);
         }
 

@@ -18,22 +18,30 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import org.parley.chat.CertificateBook;
+import org.parley.chat.Conversation;
 import org.parley.identity.CertificateAuthority;
 import org.parley.identity.CertificateVerifier;
 import org.parley.identity.Keys;
 import org.parley.identity.Policy;
 import org.parley.identity.Role;
+import org.parley.protocol.ChatEvent;
 import org.parley.protocol.Frame;
 import org.parley.protocol.FrameCodec;
+import org.parley.protocol.HybridClock;
 import org.parley.protocol.Limits;
+import org.parley.protocol.WireFormatException;
 import org.parley.transport.Connection;
 import org.parley.transport.ConnectionHandler;
 import org.parley.transport.QuicNode;
@@ -45,13 +53,21 @@ import org.parley.transport.TlsIdentity;
  *
  * <p>Two {@link QuicNode}s with device certificates of a throw-away network CA: the receiving node runs in a JVM
  * of its own ({@link Receiver}, same classpath) so that sender and receiver share neither heap nor GC. The sender
- * dials it and sends {@link Frame.ChatMessage}s whose text is {@code --frame-bytes} ASCII bytes (at most
- * {@link Limits#MAX_TEXT_BYTES}) on the connection's control stream as fast as QUIC flow and congestion control
- * let it, with at most {@code --in-flight} {@link Connection#send} futures outstanding. After {@code --warmup}
- * unmeasured seconds the receiver's counters are read ("MARK" on its standard input) at the start and at the end
- * of {@code --seconds} measured seconds: goodput is message text bytes received per second by the receiver, by
- * the receiver's clock. CPU time of both processes over the same window comes from /proc (receiver) and the
- * OperatingSystemMXBean (sender).
+ * dials it and sends what a daemon sends on a peer session for each new message: a live {@link Frame.EventPush}
+ * (syncId 0) of one signed {@link ChatEvent} of kind MESSAGE (one parent, a fixed 32-byte value) whose text is
+ * {@code --frame-bytes} ASCII bytes (at most {@link Limits#MAX_TEXT_BYTES}); the first push of the session also
+ * carries the sender's certificate DER, the later ones none (ChatSync sends each certificate once per session).
+ * The pushes go on the connection's control stream as fast as QUIC flow and congestion control let them, with at
+ * most {@code --in-flight} {@link Connection#send} futures outstanding. Signing a 16 KB event takes a sizeable part
+ * of the CPU the sender spends per push, so the sender signs a pool of {@value #EVENT_POOL} events (distinct times)
+ * before it starts and sends them in turn: the measurement stays one of the session, not of ECDSA (the table's
+ * notes give the cost of signing and of checking one event). The receiver
+ * decodes each event (which computes its id) on a worker thread, as the daemon hands pushes to its worker, and
+ * answers every push with an {@link Frame.EventAck} of the event's id; it does not check the signatures or store
+ * the events. After {@code --warmup} unmeasured seconds the receiver's counters are read ("MARK" on its standard
+ * input) at the start and at the end of {@code --seconds} measured seconds: goodput is event text bytes received
+ * per second by the receiver, by the receiver's clock. CPU time of both processes over the same window comes from
+ * /proc (receiver) and the OperatingSystemMXBean (sender).
  *
  * <p>Then iperf3 (installed with apt-get when missing and possible; skipped with a message otherwise) on
  * 127.0.0.1 for the same measured seconds: one TCP stream, and UDP with 1,200-byte datagrams (the size of Parley's
@@ -68,6 +84,10 @@ public final class DirectScenario {
     static final String NETWORK = "bench-direct";
     static final int DEFAULT_FRAME_BYTES = 16_000;
     static final int DEFAULT_IN_FLIGHT = 64;
+    /** Events signed up front and sent in turn. */
+    static final int EVENT_POOL = 256;
+    /** The one parent of every event: a fixed stand-in for the conversation's head. */
+    static final byte[] HEAD = ChatEvent.sha256("parley-bench direct head".getBytes(StandardCharsets.US_ASCII));
     /** Prefix of the receiver's protocol lines on its standard output (anything else there is ignored). */
     static final String TAG = "DIRECT ";
 
@@ -77,7 +97,7 @@ public final class DirectScenario {
                 usage: DirectScenario [--seconds N] [--warmup W] [--frame-bytes B] [--in-flight K] [--no-iperf]
                   --seconds N      measured seconds of each measurement (default 10, 1-300)
                   --warmup W       unmeasured seconds before each measurement (default 5: the JIT needs them; 0-60)
-                  --frame-bytes B  ChatMessage text bytes per frame (default 16000, 1-16384)
+                  --frame-bytes B  text bytes of the one signed event in each EventPush (default 16000, 1-16384)
                   --in-flight K    Connection.send futures outstanding at most (default 64, 1-4096)
                   --no-iperf       skip the iperf3 TCP and UDP comparison
                 results: a table on standard output, JSON lines appended to bench/target/results.jsonl
@@ -117,7 +137,8 @@ public final class DirectScenario {
     /** The Parley measurement, over the measured window only. */
     record ParleyResult(double seconds, long payloadBytes, long frames, long sentFrames, long quicSentBytes,
                         double senderCpuSeconds, double receiverCpuSeconds, long senderGcCount, long senderGcMillis,
-                        long receiverGcCount, long receiverGcMillis, long rttMillis, int frameWireBytes) {
+                        long receiverGcCount, long receiverGcMillis, long rttMillis, int frameWireBytes, long ackedEvents,
+                        double signMicros, double verifyMicros) {
         double bytesPerSecond() {
             return payloadBytes / seconds;
         }
@@ -170,7 +191,7 @@ public final class DirectScenario {
     }
 
     static void run(Plan plan, Results results, Cleanup cleanup, Path dir) throws Exception {
-        System.out.printf(Locale.ROOT, "%ndirect: %d s measured after %d s warm-up, ChatMessage text %,d bytes, %d sends in flight%n",
+        System.out.printf(Locale.ROOT, "%ndirect: %d s measured after %d s warm-up, EventPush of 1 signed event with %,d bytes of text, %d sends in flight%n",
                 plan.seconds(), plan.warmupSeconds(), plan.frameBytes(), plan.inFlight());
         ParleyResult parley = measureParley(plan, cleanup, dir);
         ObjectNode pj = results.line("direct", "parley-quic");
@@ -190,6 +211,10 @@ public final class DirectScenario {
         pj.put("receiver_gc_count", parley.receiverGcCount());
         pj.put("receiver_gc_ms", parley.receiverGcMillis());
         pj.put("rtt_ms_end", parley.rttMillis());
+        pj.put("acked_events", parley.ackedEvents());
+        pj.put("event_pool", EVENT_POOL);
+        pj.put("event_sign_us", Results.round(parley.signMicros(), 1));
+        pj.put("event_verify_us", Results.round(parley.verifyMicros(), 1));
         results.write(pj);
 
         IperfBaseline.Result tcp = null;
@@ -240,7 +265,7 @@ public final class DirectScenario {
     private static void table(Plan plan, ParleyResult p, IperfBaseline.Result tcp, IperfBaseline.Result udp, String skipped) {
         Results.Table t = new Results.Table(String.format(Locale.ROOT, "direct path on 127.0.0.1, %d s measured", plan.seconds()),
                 "path", "MB/s", "Mbit/s", "frames or packets/s", "loss", "sender CPU s", "receiver CPU s", "Parley / this");
-        t.row("Parley QUIC direct (ChatMessage " + plan.frameBytes() + " B, " + plan.inFlight() + " in flight)",
+        t.row("Parley QUIC direct (EventPush, event text " + plan.frameBytes() + " B, " + plan.inFlight() + " in flight)",
                 f2(p.mbPerSecond()), Results.num(p.mbitPerSecond()), Results.num(p.framesPerSecond()), "-",
                 f2(p.senderCpuSeconds()), f2(p.receiverCpuSeconds()), "1.00x");
         if (tcp != null) {
@@ -254,9 +279,15 @@ public final class DirectScenario {
             t.row("iperf3 UDP 1200 B -b 0, sent", f2(udp.sentMbitPerSecond() / 8), Results.num(udp.sentMbitPerSecond()),
                     Results.num(udp.sentPacketsPerSecond()), "", "", "", ratio(p.mbitPerSecond(), udp.sentMbitPerSecond()));
         }
-        t.note("MB = 10^6 bytes. Parley: ChatMessage text bytes received per second by the receiver JVM (goodput); "
-                + String.format(Locale.ROOT, "%,d B per frame on the stream, QUIC sent %.1f MB (%.2fx the payload)",
+        t.note("MB = 10^6 bytes. Parley: event text bytes received per second by the receiver JVM (goodput); "
+                + String.format(Locale.ROOT, "%,d B per EventPush frame on the stream, QUIC sent %.1f MB (%.2fx the payload)",
                 p.frameWireBytes(), p.quicSentBytes() / 1e6, p.payloadBytes() == 0 ? Double.NaN : (double) p.quicSentBytes() / p.payloadBytes()));
+        t.note(String.format(Locale.ROOT, "Parley: each push carries 1 MESSAGE ChatEvent (1 parent, ECDSA P-256 signature; the "
+                + "sender's certificate only in the first push); %d events were signed up front and are sent in turn, because "
+                + "signing each when it is sent (%.0f us of CPU per event here) would add ECDSA to what is measured; the "
+                + "receiver decodes each event on a worker thread and answers an EventAck (%,d events acked in the measured "
+                + "window) but does not check signatures (%.0f us per event here) or store events", EVENT_POOL, p.signMicros(), p.ackedEvents(),
+                p.verifyMicros()));
         t.note(String.format(Locale.ROOT, "Parley CPU per GB of payload: sender %.2f s, receiver %.2f s; GC: sender %d (%d ms), receiver %d (%d ms); RTT at end %d ms",
                 p.senderCpuSeconds() / (p.payloadBytes() / 1e9), p.receiverCpuSeconds() / (p.payloadBytes() / 1e9),
                 p.senderGcCount(), p.senderGcMillis(), p.receiverGcCount(), p.receiverGcMillis(), p.rttMillis()));
@@ -298,15 +329,18 @@ public final class DirectScenario {
                      null, NOOP, QuicNode.Options.DEFAULT, new SimpleMeterRegistry())) {
             Connection conn;
             try {
-                conn = node.dial(new InetSocketAddress(InetAddress.getLoopbackAddress(), rx.port()), Role.USER, NOOP,
+                conn = node.dial(new InetSocketAddress(InetAddress.getLoopbackAddress(), rx.port()), Role.USER, ACKS,
                         Duration.ofSeconds(20)).get(30, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {
                 throw new IOException("cannot dial the receiver: " + e.getCause().getMessage() + "\n" + rx.logTail(), e);
             }
             String text = text(plan.frameBytes());
-            int wire = FrameCodec.encode(new Frame.ChatMessage("m1000000", "sender", "receiver", 1_000_000L,
-                    System.currentTimeMillis(), text)).length;
-            Sender sender = new Sender(conn, text, plan.inFlight());
+            List<byte[]> events = signedEvents(sk, text);
+            byte[] der = senderId.certificate().getEncoded();
+            int wire = FrameCodec.encode(new Frame.EventPush(0, List.of(events.get(0)), List.of())).length;
+            double[] crypto = signCost(sk, text);
+            Sender sender = new Sender(conn, events, der, plan.inFlight());
+            acks.reset();
             Thread st = Thread.ofPlatform().name("direct-sender").daemon().start(sender);
             try {
                 sleepWatching(plan.warmupSeconds() * 1000L, sender, rx);
@@ -319,7 +353,8 @@ public final class DirectScenario {
                         m1.sent - m0.sent, m1.quicSent - m0.quicSent,
                         (m1.selfCpuNanos - m0.selfCpuNanos) / 1e9, (m1.childCpuMillis - m0.childCpuMillis) / 1e3,
                         m1.gcCount - m0.gcCount, m1.gcMillis - m0.gcMillis,
-                        m1.rx.gcCount() - m0.rx.gcCount(), m1.rx.gcMillis() - m0.rx.gcMillis(), rtt, wire);
+                        m1.rx.gcCount() - m0.rx.gcCount(), m1.rx.gcMillis() - m0.rx.gcMillis(), rtt, wire,
+                        m1.acked - m0.acked, crypto[0], crypto[1]);
             } finally {
                 sender.stop();
                 st.join(10_000);
@@ -333,6 +368,72 @@ public final class DirectScenario {
         @Override public void frame(Connection c, Frame f) { }
         @Override public void closed(Connection c) { }
     };
+
+    /** Event ids acknowledged by the receiver (EventAck) on the sender's connection. */
+    private static final LongAdder acks = new LongAdder();
+
+    /** The sender's session handler: counts the receiver's EventAcks. */
+    private static final ConnectionHandler ACKS = new ConnectionHandler() {
+        @Override public void connected(Connection c) { }
+
+        @Override
+        public void frame(Connection c, Frame f) {
+            if (f instanceof Frame.EventAck a) acks.add(a.ids().size());
+        }
+
+        @Override public void closed(Connection c) { }
+    };
+
+    /**
+     * {@value #EVENT_POOL} encoded MESSAGE events of the sender in its 1:1 conversation with the receiver, each with
+     * {@code text}, one parent and its own hybrid-logical-clock time, signed with the sender's device key.
+     */
+    private static List<byte[]> signedEvents(KeyPair key, String text) {
+        byte[] conversation = Conversation.dmId("sender", "receiver");
+        byte[] device = HexFormat.of().parseHex(Keys.deviceId(key.getPublic()));
+        HybridClock hlc = new HybridClock(Clock.systemUTC());
+        List<byte[]> out = new ArrayList<>(EVENT_POOL);
+        for (int i = 0; i < EVENT_POOL; i++) {
+            out.add(CertificateBook.sign(ChatEvent.unsigned(ChatEvent.Kind.MESSAGE, conversation, "sender", device, hlc.now(),
+                    List.of(HEAD), null, List.of(), text), key.getPrivate()).encode());
+        }
+        return out;
+    }
+
+    /** Microseconds to sign one event with {@code text} and to check its signature (0.5 s each, after 0.5 s unmeasured). */
+    private static double[] signCost(KeyPair key, String text) throws Exception {
+        ChatEvent unsigned = ChatEvent.unsigned(ChatEvent.Kind.MESSAGE, Conversation.dmId("sender", "receiver"), "sender",
+                HexFormat.of().parseHex(Keys.deviceId(key.getPublic())), 1L << 16, List.of(HEAD), null, List.of(), text);
+        ChatEvent signed = CertificateBook.sign(unsigned, key.getPrivate());
+        byte[] canonical = signed.canonicalBytes();
+        String alg = Keys.signatureAlgorithm(key.getPublic().getAlgorithm());
+        interface Work {
+            void run() throws Exception;
+        }
+        Work[] works = {
+            () -> CertificateBook.sign(unsigned, key.getPrivate()),
+            () -> {
+                java.security.Signature v = java.security.Signature.getInstance(alg);
+                v.initVerify(key.getPublic());
+                v.update(canonical);
+                if (!v.verify(signed.signature())) throw new IllegalStateException("event signature does not verify");
+            }
+        };
+        double[] out = new double[works.length];
+        for (int i = 0; i < works.length; i++) {
+            Work w = works[i];
+            long warmEnd = System.nanoTime() + 500_000_000L;
+            do w.run(); while (System.nanoTime() < warmEnd);
+            long n = 0;
+            long t0 = System.nanoTime();
+            do {
+                w.run();
+                n++;
+            } while (System.nanoTime() - t0 < 500_000_000L);
+            out[i] = (System.nanoTime() - t0) / 1000.0 / n;
+        }
+        return out;
+    }
 
     /** Printable ASCII text of exactly {@code n} bytes (a fixed pseudo-random pattern, not compressible to QUIC anyway). */
     static String text(int n) {
@@ -355,7 +456,7 @@ public final class DirectScenario {
     }
 
     private record Mark(Receiver.Snapshot rx, long sent, long quicSent, long selfCpuNanos, long childCpuMillis,
-                        long gcCount, long gcMillis) {}
+                        long gcCount, long gcMillis, long acked) {}
 
     private static Mark mark(ReceiverProcess rx, Connection conn, Sender sender) throws Exception {
         Receiver.Snapshot s = rx.mark();
@@ -369,7 +470,7 @@ public final class DirectScenario {
             gcCount += Math.max(0, gc.getCollectionCount());
             gcMillis += Math.max(0, gc.getCollectionTime());
         }
-        return new Mark(s, sent, bytes[0], self, child, gcCount, gcMillis);
+        return new Mark(s, sent, bytes[0], self, child, gcCount, gcMillis, acks.sum());
     }
 
     static long selfCpuNanos() {
@@ -380,19 +481,24 @@ public final class DirectScenario {
         return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
     }
 
-    /** Sends ChatMessages as fast as the connection takes them, with a bounded number of sends outstanding. */
+    /**
+     * Sends EventPushes of one pre-signed event each (the pool in turn; the sender's certificate in the first push
+     * only) as fast as the connection takes them, with a bounded number of sends outstanding.
+     */
     private static final class Sender implements Runnable {
         final LongAdder sent = new LongAdder();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         private final Connection conn;
-        private final String text;
+        private final List<byte[]> events;
+        private final byte[] certificate;
         private final int inFlight;
         private final Semaphore window;
         private volatile boolean running = true;
 
-        Sender(Connection conn, String text, int inFlight) {
+        Sender(Connection conn, List<byte[]> events, byte[] certificate, int inFlight) {
             this.conn = conn;
-            this.text = text;
+            this.events = List.copyOf(events);
+            this.certificate = certificate;
             this.inFlight = inFlight;
             this.window = new Semaphore(inFlight);
         }
@@ -403,16 +509,16 @@ public final class DirectScenario {
 
         @Override
         public void run() {
-            long seq = 1_000_000;
+            long seq = 0;
             try {
                 while (running) {
                     if (!window.tryAcquire(100, TimeUnit.MILLISECONDS)) {
                         if (!conn.isOpen()) throw new IOException("the connection closed");
                         continue;
                     }
+                    Frame.EventPush m = new Frame.EventPush(0, List.of(events.get((int) (seq % events.size()))),
+                            seq == 0 ? List.of(certificate) : List.of());
                     seq++;
-                    Frame.ChatMessage m = new Frame.ChatMessage("m" + seq, "sender", "receiver", seq,
-                            System.currentTimeMillis(), text);
                     conn.send(m).whenComplete((v, t) -> {
                         window.release();
                         if (t == null) sent.increment();
@@ -537,7 +643,9 @@ public final class DirectScenario {
      * --max-seconds S}. DIR holds ca.pub (X.509 SubjectPublicKeyInfo DER of the network CA), receiver.key and
      * receiver.crt (PEM). Standard output: "DIRECT PORT n", "DIRECT READY", then one "DIRECT MARK ..." line for
      * every "MARK" line on standard input; "STOP" or the end of standard input or S seconds end it (it prints
-     * "DIRECT TOTAL ..." first).
+     * "DIRECT TOTAL ..." first). Each EventPush is handed to a worker thread (as ClientDaemon does), which learns
+     * its certificates, decodes its events (computing their ids), counts their text bytes and answers an EventAck
+     * of their ids; signatures are not checked and nothing is stored.
      */
     public static final class Receiver {
         private Receiver() {}
@@ -558,6 +666,8 @@ public final class DirectScenario {
         private static final LongAdder BYTES = new LongAdder();
         private static final LongAdder FRAMES = new LongAdder();
         private static final LongAdder OTHER = new LongAdder();
+        private static final LongAdder BAD = new LongAdder();
+        private static final LongAdder CERTIFICATES = new LongAdder();
 
         public static void main(String[] args) throws Exception {
             Path dir = null;
@@ -580,15 +690,14 @@ public final class DirectScenario {
             TlsIdentity id = new TlsIdentity(Keys.readPrivateKey(dir.resolve("receiver.key")),
                     Keys.readCertificate(dir.resolve("receiver.crt")));
             CertificateVerifier verifier = new CertificateVerifier(NETWORK, caKey, Clock.systemUTC());
+            ExecutorService worker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("receiver-worker").unstarted(r));
             ConnectionHandler counting = new ConnectionHandler() {
                 @Override public void connected(Connection c) { }
 
                 @Override
                 public void frame(Connection c, Frame f) {
-                    if (f instanceof Frame.ChatMessage m) {
-                        // the sender's text is ASCII: one byte per char
-                        BYTES.add(m.text().length());
-                        FRAMES.increment();
+                    if (f instanceof Frame.EventPush p) {
+                        worker.execute(() -> received(c, p, verifier));
                     } else {
                         OTHER.increment();
                     }
@@ -625,6 +734,31 @@ public final class DirectScenario {
             finish(node, started);
         }
 
+        /** One push, on the worker: certificates learned, events decoded and counted, an EventAck of their ids. */
+        private static void received(Connection c, Frame.EventPush p, CertificateVerifier verifier) {
+            for (byte[] der : p.certificates()) {
+                try {
+                    verifier.verify(der);
+                    CERTIFICATES.increment();
+                } catch (org.parley.identity.CertificateRejectedException e) {
+                    BAD.increment();
+                }
+            }
+            List<byte[]> ids = new ArrayList<>(p.events().size());
+            for (byte[] encoded : p.events()) {
+                try {
+                    ChatEvent.Decoded d = ChatEvent.decode(encoded);
+                    // the sender's text is ASCII: one byte per char
+                    BYTES.add(d.event().text().length());
+                    FRAMES.increment();
+                    ids.add(d.id());
+                } catch (WireFormatException e) {
+                    BAD.increment();
+                }
+            }
+            if (!ids.isEmpty() && c.isOpen()) c.send(new Frame.EventAck(ids));
+        }
+
         static Snapshot snapshot() {
             long gcCount = 0;
             long gcMillis = 0;
@@ -636,8 +770,8 @@ public final class DirectScenario {
         }
 
         private static synchronized void finish(QuicNode node, long started) {
-            out(String.format(Locale.ROOT, "TOTAL bytes %d frames %d other %d seconds %.3f", BYTES.sum(), FRAMES.sum(),
-                    OTHER.sum(), (System.nanoTime() - started) / 1e9));
+            out(String.format(Locale.ROOT, "TOTAL bytes %d events %d certificates %d bad %d other %d seconds %.3f", BYTES.sum(),
+                    FRAMES.sum(), CERTIFICATES.sum(), BAD.sum(), OTHER.sum(), (System.nanoTime() - started) / 1e9));
             try {
                 node.close();
             } finally {

@@ -1,7 +1,14 @@
 package org.parley.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.security.GeneralSecurityException;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.cert.CertificateEncodingException;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -13,20 +20,33 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
+import org.parley.chat.CertificateBook;
+import org.parley.chat.Conversation;
 import org.parley.identity.CertificateRejectedException;
 import org.parley.identity.CertificateVerifier;
 import org.parley.identity.DeviceCertificate;
+import org.parley.identity.Keys;
+import org.parley.protocol.ChatEvent;
 import org.parley.protocol.ErrorCode;
 import org.parley.protocol.Frame;
 import org.parley.protocol.FrameCodec;
+import org.parley.protocol.HybridClock;
 import org.parley.protocol.Sealing;
 import org.parley.protocol.WireFormatException;
 
 /**
- * Scenario "route": pairs of attached bench clients exchange round trips through the supernode. A seals a
- * ChatMessage for B and sends Route; B gets Deliver, verifies the sender certificate and opens the payload (as
- * ClientDaemon does), seals a reply and routes it back; A measures from before sealing to after opening the
- * reply. Closed loop: each of the k in-flight slots starts its next round trip when the previous one ends.
+ * Scenario "route": pairs of attached bench clients exchange round trips through the supernode, carrying what
+ * the daemon routes when its user sends a message (ClientDaemon.routeTo of a ChatSync push). A signs one
+ * {@link ChatEvent} of kind MESSAGE (64 bytes of text, one parent: a fixed 32-byte stand-in for the
+ * conversation's head) in the pair's 1:1 conversation, puts it in a live {@link Frame.EventPush} (syncId 0) with
+ * its own certificate DER (ChatSync sends the author certificates with every routed push; only pushes on a
+ * session send each certificate once), seals the encoded push for B with {@link Sealing#seal} and sends Route.
+ * B gets Deliver, verifies the sender certificate, opens the payload, decodes the event and verifies its
+ * signature with the certificate that came with it (as ClientDaemon and ChatReplica do, without the store),
+ * then answers with its own signed MESSAGE event, whose one parent is A's event, pushed and sealed the same
+ * way; A measures from before signing to after verifying the reply. Each message is signed when it is sent,
+ * as a client does. The EventAck a daemon also routes back for each push is not part of the loop.
+ * Closed loop: each of the k in-flight slots starts its next round trip when the previous one ends.
  * Slots rotate over disjoint sets of pairs so that no client approaches the supernode's per-client route
  * rate limit (500 routed frames/s by default).
  */
@@ -35,7 +55,21 @@ final class RouteScenario implements BenchClient.Listener {
     static final String TEXT = "benchmark message text, 64 bytes long: 0123456789abcdefghijklmno";
     static final long ROUND_TRIP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-    private record Pair(BenchClient a, BenchClient b) {}
+    /** A pair and its 1:1 conversation id. */
+    private record Pair(BenchClient a, BenchClient b, byte[] conversation) {
+        Pair(BenchClient a, BenchClient b) {
+            this(a, b, Conversation.dmId(a.id.user(), b.id.user()));
+        }
+    }
+
+    /** The one parent of every request event: a fixed stand-in for the head of the conversation its author saw. */
+    static final byte[] HEAD = ChatEvent.sha256("parley-bench route head".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+
+    /** What a client signs with: its device id as bytes and its certificate DER (cached per client, as the daemon does). */
+    private record Author(byte[] device, byte[] certificate) {}
+
+    /** An event as sent: its id and the encoded EventPush that carries it. */
+    private record Built(byte[] id, byte[] push) {}
 
     private static final class Slot {
         final Pair[] pairs;
@@ -56,7 +90,8 @@ final class RouteScenario implements BenchClient.Listener {
         final AtomicLong errors = new AtomicLong();
         final AtomicLong timeouts = new AtomicLong();
         final Map<String, AtomicLong> errorCodes = new ConcurrentHashMap<>();
-        // breakdown of measured round trips: [0] A seal, [1] A->SN->B, [2] B cert check+open+seal, [3] B->SN->A, [4] A cert check+open
+        // breakdown of measured round trips: [0] A sign+seal, [1] A->SN->B, [2] B cert check+open+verify+sign+seal,
+        // [3] B->SN->A, [4] A cert check+open+verify
         final Histogram[] hops = new Histogram[5];
 
         {
@@ -102,7 +137,8 @@ final class RouteScenario implements BenchClient.Listener {
     record LevelResult(String mode, int pairs, Results.Summary summary, long errors, long timeouts, Map<String, Long> errorCodes,
                        double supernodeCpuMsPerRoundTrip, double supernodeCores, double[] hopP50Ms) {}
 
-    static final String[] HOPS = {"A seal", "A->SN->B transit", "B check+open+seal", "B->SN->A transit", "A check+open"};
+    static final String[] HOPS = {"A sign+seal", "A->SN->B transit", "B check+verify+sign+seal", "B->SN->A transit",
+            "A check+verify"};
     static final String SEALED = "sealed";
     static final String OPAQUE = "relay-only";
 
@@ -110,6 +146,9 @@ final class RouteScenario implements BenchClient.Listener {
     private final Map<Long, String> requests = new ConcurrentHashMap<>();
     private final AtomicLong seq = new AtomicLong();
     private final AtomicLong badDeliveries = new AtomicLong();
+    private final Map<BenchClient, Author> authors = new ConcurrentHashMap<>();
+    /** The hybrid logical clock of the event times (one for all bench clients: they share a wall clock). */
+    private final HybridClock hlc = new HybridClock(Clock.systemUTC());
     /** Mode of the level being run; deliveries are interpreted accordingly (levels do not overlap). */
     private volatile boolean sealedMode = true;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -146,8 +185,12 @@ final class RouteScenario implements BenchClient.Listener {
         int warmup = ctx.options().warmupSeconds();
         System.out.printf(Locale.ROOT, "%nroute: %d attached clients as %d pairs; levels %s pairs in flight, %d s each after %d s warm-up%n",
                 clients.size(), p, ctx.options().pairsList(), seconds, warmup);
-        System.out.printf(Locale.ROOT, "  client-side cost per one-way message (seal, cached sender certificate, open): %.0f us;"
-                + " first message from a peer adds: certificate signature (Ed25519) %.0f us, ECDH %.0f us%n", crypto[0], crypto[1], crypto[2]);
+        System.out.printf(Locale.ROOT, "  sealed payload: an EventPush of one signed MESSAGE event (%d B) and the author certificate (%d B),"
+                + " %d B sealed%n", EVENT_BYTES, CERTIFICATE_BYTES, OPAQUE_BYTES);
+        System.out.printf(Locale.ROOT, "  client-side cost per one-way message (sign event, seal, cached sender certificate, open, verify event):"
+                + " %.0f us, of which event signature %.0f us and its check %.0f us;"
+                + " first message from a peer adds: certificate signature (Ed25519) %.0f us, ECDH %.0f us%n",
+                crypto[0], crypto[3], crypto[4], crypto[1], crypto[2]);
 
         List<LevelResult> out = new ArrayList<>();
         List<Integer> levels = ctx.options().pairs();
@@ -208,7 +251,12 @@ final class RouteScenario implements BenchClient.Listener {
                 j.put("client_crypto_us_per_message", Results.round(crypto[0], 1));
                 j.put("certificate_verify_us", Results.round(crypto[1], 1));
                 j.put("ecdh_us", Results.round(crypto[2], 1));
+                j.put("event_sign_us", Results.round(crypto[3], 1));
+                j.put("event_verify_us", Results.round(crypto[4], 1));
+                j.put("event_bytes", EVENT_BYTES);
+                j.put("certificate_bytes", CERTIFICATE_BYTES);
             }
+            j.put("payload_bytes", OPAQUE_BYTES);
             j.put("warmup_s", warmup);
             ctx.results().write(j);
             System.out.printf(Locale.ROOT, "  %s, %d pair(s) in flight: %s round trips/s, p50 %s ms, p99 %s ms%n", lr.mode(), k,
@@ -227,10 +275,14 @@ final class RouteScenario implements BenchClient.Listener {
                             : String.format(Locale.ROOT, "%.3f", lr.supernodeCpuMsPerRoundTrip()));
         }
         t.note("each round trip = 2 Route frames + 2 Deliver frames + 2 Routed acks through the supernode (a separate JVM)");
-        t.note(String.format(Locale.ROOT, "sealed: payload is a sealed ChatMessage with 64 bytes of text; the bench clients do the real client work "
-                + "per message (seal, sender certificate check, open: %.0f us measured alone, with the ECDH key and the verified "
-                + "certificate cached per peer as in Sealing/CertificateVerifier)", cryptoMicros));
-        t.note("relay-only: an opaque payload of the same size, no client crypto: isolates the supernode and transport");
+        t.note(String.format(Locale.ROOT, "sealed: payload is a sealed EventPush (%d B) of one signed MESSAGE ChatEvent with 64 bytes "
+                + "of text and 1 parent (%d B) plus the author certificate (%d B), as ChatSync routes a new message; the reply is B's "
+                + "own event with A's as parent, pushed the same way (no EventAck in the loop)", OPAQUE_BYTES, EVENT_BYTES,
+                CERTIFICATE_BYTES));
+        t.note(String.format(Locale.ROOT, "sealed: the bench clients do the real client work per message, signing each event when "
+                + "it is sent (sign, seal, sender certificate check, open, event signature check: %.0f us measured alone, with "
+                + "the ECDH key and the verified certificate cached per peer as in Sealing/CertificateVerifier)", cryptoMicros));
+        t.note("relay-only: an opaque payload of the same size, no client crypto: isolates the supernode and the transport");
         t.note("SN CPU: supernode process CPU time during the measured seconds (cores busy, and per round trip)");
         if (badDeliveries.get() > 0) t.note("deliveries that failed verification or opening: " + badDeliveries.get());
         t.print();
@@ -251,17 +303,35 @@ final class RouteScenario implements BenchClient.Listener {
         while ((d = nanos - System.nanoTime()) > 0) Thread.sleep(Math.max(1, d / 1_000_000));
     }
 
-    /** Client-side costs in microseconds: {steady-state one-way message, uncached certificate verify, uncached ECDH}. */
+    /**
+     * Client-side costs in microseconds: {steady-state one-way message, uncached certificate verify, uncached ECDH,
+     * event signature, event signature check}.
+     */
     private double[] cryptoCost(BenchNetwork net, Pair p) throws Exception {
-        byte[] plain = FrameCodec.encode(new Frame.ChatMessage(hexId(0), p.a().id.user(), p.b().id.user(), 0, 0, TEXT));
-        byte[] der = p.a().id.certificate().getEncoded();
-        OPAQUE_BYTES = Sealing.seal(p.a().id.key(), p.a().id.deviceId(), p.b().id.publicKey(), p.b().id.deviceId(), plain).length;
+        Built sample = build(p.a(), p.conversation(), HEAD);
+        byte[] der = author(p.a()).certificate();
+        OPAQUE_BYTES = Sealing.seal(p.a().id.key(), p.a().id.deviceId(), p.b().id.publicKey(), p.b().id.deviceId(), sample.push()).length;
+        Frame.EventPush samplePush = (Frame.EventPush) FrameCodec.decode(sample.push());
+        EVENT_BYTES = samplePush.events().get(0).length;
+        CERTIFICATE_BYTES = der.length;
         CertificateVerifier receiver = net.newVerifier();
         double perMessage = timeMicros(() -> {
-            byte[] sealed = Sealing.seal(p.a().id.key(), p.a().id.deviceId(), p.b().id.publicKey(), p.b().id.deviceId(), plain);
+            Built m = build(p.a(), p.conversation(), HEAD);
+            byte[] sealed = Sealing.seal(p.a().id.key(), p.a().id.deviceId(), p.b().id.publicKey(), p.b().id.deviceId(), m.push());
             DeviceCertificate from = receiver.verify(der);
-            Sealing.open(p.b().id.key(), p.b().id.deviceId(), from.publicKey(), from.deviceId(), sealed);
-        });
+            Frame inner = FrameCodec.decode(Sealing.open(p.b().id.key(), p.b().id.deviceId(), from.publicKey(), from.deviceId(), sealed));
+            if (accept(receiver, inner, from) == null) throw new IllegalStateException("the bench's own event does not verify");
+        }, 1000);
+        ChatEvent unsigned = ChatEvent.unsigned(ChatEvent.Kind.MESSAGE, p.conversation(), p.a().id.user(), author(p.a()).device(),
+                hlc.now(), List.of(HEAD), null, List.of(), TEXT);
+        double sign = timeMicros(() -> CertificateBook.sign(unsigned, p.a().id.key()), 500);
+        ChatEvent signed = CertificateBook.sign(unsigned, p.a().id.key());
+        byte[] canonical = signed.canonicalBytes();
+        double check = timeMicros(() -> {
+            if (!signatureValid(p.a().id.publicKey(), canonical, signed.signature())) {
+                throw new IllegalStateException("event signature does not verify");
+            }
+        }, 500);
         // the JDK caches parsed certificates and their verification, so time the CA signature check itself
         java.security.cert.X509Certificate x = p.a().id.certificate();
         byte[] tbs = x.getTBSCertificate();
@@ -272,25 +342,25 @@ final class RouteScenario implements BenchClient.Listener {
             v.initVerify(ca);
             v.update(tbs);
             if (!v.verify(sig)) throw new IllegalStateException("certificate signature does not verify");
-        });
+        }, 1000);
         double ecdh = timeMicros(() -> {
             javax.crypto.KeyAgreement ka = javax.crypto.KeyAgreement.getInstance("ECDH");
             ka.init(p.a().id.key());
             ka.doPhase(p.b().id.publicKey(), true);
             ka.generateSecret();
-        });
-        return new double[] {perMessage, verify, ecdh};
+        }, 1000);
+        return new double[] {perMessage, verify, ecdh, sign, check};
     }
 
     private interface Work {
         void run() throws Exception;
     }
 
-    /** Average time of {@code w} over about a second, after 100 unmeasured runs. */
-    private static double timeMicros(Work w) throws Exception {
+    /** Average time of {@code w} over about {@code millis} ms, after 100 unmeasured runs. */
+    private static double timeMicros(Work w, long millis) throws Exception {
         for (int i = 0; i < 100; i++) w.run();
         long t0 = System.nanoTime();
-        long end = t0 + TimeUnit.MILLISECONDS.toNanos(1000);
+        long end = t0 + TimeUnit.MILLISECONDS.toNanos(millis);
         long n = 0;
         do {
             w.run();
@@ -299,8 +369,66 @@ final class RouteScenario implements BenchClient.Listener {
         return (System.nanoTime() - t0) / 1000.0 / n;
     }
 
-    /** Size of a sealed 64-byte-text ChatMessage between bench users (computed once). */
+    /** Size of a sealed EventPush (one 64-byte-text event and its author certificate) between bench users (computed once). */
     private static volatile int OPAQUE_BYTES = -1;
+    /** Sizes of one encoded 64-byte-text event and of a bench client's certificate DER (computed once, for the notes). */
+    private static volatile int EVENT_BYTES = -1;
+    private static volatile int CERTIFICATE_BYTES = -1;
+
+    private Author author(BenchClient c) {
+        return authors.computeIfAbsent(c, k -> {
+            try {
+                return new Author(HexFormat.of().parseHex(k.id.deviceId()), k.id.certificate().getEncoded());
+            } catch (CertificateEncodingException e) {
+                throw new IllegalStateException("cannot encode the certificate of " + k.id.user(), e);
+            }
+        });
+    }
+
+    /**
+     * What the daemon routes for a new message: one MESSAGE event with {@link #TEXT}, signed now with the client's
+     * device key, in a live EventPush with the author's certificate.
+     */
+    private Built build(BenchClient me, byte[] conversation, byte[] parent) {
+        Author au = author(me);
+        ChatEvent e = CertificateBook.sign(ChatEvent.unsigned(ChatEvent.Kind.MESSAGE, conversation, me.id.user(), au.device(),
+                hlc.now(), List.of(parent), null, List.of(), TEXT), me.id.key());
+        byte[] push = FrameCodec.encode(new Frame.EventPush(0, List.of(e.encode()), List.of(au.certificate())));
+        return new Built(e.id(), push);
+    }
+
+    /**
+     * The receiving side of an opened push, as ChatReplica checks it (without the store): exactly one MESSAGE event
+     * with one parent, whose author certificate (from the push, else the sealing device's) is this network's, names
+     * the event's author, and verifies its signature. Returns the decoded event, or null if anything does not hold.
+     */
+    private static ChatEvent.Decoded accept(CertificateVerifier verifier, Frame inner, DeviceCertificate from)
+            throws CertificateRejectedException, WireFormatException {
+        if (!(inner instanceof Frame.EventPush p) || p.events().size() != 1) return null;
+        ChatEvent.Decoded d = ChatEvent.decode(p.events().get(0));
+        ChatEvent e = d.event();
+        if (e.kind() != ChatEvent.Kind.MESSAGE || e.parents().size() != 1) return null;
+        String device = e.deviceHex();
+        DeviceCertificate cert = from.deviceId().equals(device) ? from : null;
+        for (byte[] der : p.certificates()) {
+            DeviceCertificate c = verifier.verify(der); // cached after the first time, as in a daemon
+            if (c.deviceId().equals(device)) cert = c;
+        }
+        if (cert == null || !cert.user().equals(e.author())) return null;
+        byte[] canonical = Arrays.copyOf(d.encoded(), d.encoded().length - 1 - e.signature().length);
+        return signatureValid(cert.publicKey(), canonical, e.signature()) ? d : null;
+    }
+
+    private static boolean signatureValid(PublicKey key, byte[] canonical, byte[] signature) {
+        try {
+            Signature s = Signature.getInstance(Keys.signatureAlgorithm(key.getAlgorithm()));
+            s.initVerify(key);
+            s.update(canonical);
+            return s.verify(signature);
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            return false;
+        }
+    }
 
     /** Opaque payload: 'O', kind (0 request, 1 reply), the 32-character id, random filler to the sealed size. */
     private static byte[] opaque(String id, byte kind) {
@@ -320,14 +448,15 @@ final class RouteScenario implements BenchClient.Listener {
     private void fire(Level level, Slot s) {
         if (!level.running) return;
         Pair p = s.pairs[s.next++ % s.pairs.length];
-        String id = hexId(seq.incrementAndGet());
         long t0 = System.nanoTime();
+        String id;
         byte[] sealed;
         if (level.sealed) {
-            Frame.ChatMessage m = new Frame.ChatMessage(id, p.a().id.user(), p.b().id.user(), 0, System.currentTimeMillis(), TEXT);
-            sealed = Sealing.seal(p.a().id.key(), p.a().id.deviceId(), p.b().id.publicKey(), p.b().id.deviceId(),
-                    FrameCodec.encode(m));
+            Built m = build(p.a(), p.conversation(), HEAD);
+            id = HexFormat.of().formatHex(m.id());
+            sealed = Sealing.seal(p.a().id.key(), p.a().id.deviceId(), p.b().id.publicKey(), p.b().id.deviceId(), m.push());
         } else {
+            id = hexId(seq.incrementAndGet());
             sealed = opaque(id, (byte) 0);
         }
         long req = p.a().nextRequestId();
@@ -363,22 +492,28 @@ final class RouteScenario implements BenchClient.Listener {
             return;
         }
         DeviceCertificate from;
-        Frame inner;
+        ChatEvent.Decoded ev;
         try {
             from = me.verifier.verify(d.fromCertificate());
-            inner = FrameCodec.decode(Sealing.open(me.id.key(), me.id.deviceId(), from.publicKey(), from.deviceId(), d.payload()));
-        } catch (CertificateRejectedException | WireFormatException e) {
+            Frame inner = FrameCodec.decode(Sealing.open(me.id.key(), me.id.deviceId(), from.publicKey(), from.deviceId(), d.payload()));
+            ev = accept(me.verifier, inner, from);
+        } catch (CertificateRejectedException | WireFormatException | IllegalArgumentException e) {
             badDeliveries.incrementAndGet();
             return;
         }
-        if (!(inner instanceof Frame.ChatMessage m)) return;
-        if (m.hlc() == 0) {
-            // B: answer with a sealed reply of the same size
-            Frame.ChatMessage reply = new Frame.ChatMessage(m.id(), me.id.user(), m.from(), 1, System.currentTimeMillis(), TEXT);
-            byte[] sealed = Sealing.seal(me.id.key(), me.id.deviceId(), from.publicKey(), from.deviceId(), FrameCodec.encode(reply));
+        if (ev == null) {
+            badDeliveries.incrementAndGet();
+            return;
+        }
+        byte[] parent = ev.event().parents().get(0);
+        if (Arrays.equals(parent, HEAD)) {
+            // B: answer with its own signed event (parent: A's event), pushed and sealed the same way
+            String id = HexFormat.of().formatHex(ev.id());
+            Built reply = build(me, ev.event().conversation(), ev.id());
+            byte[] sealed = Sealing.seal(me.id.key(), me.id.deviceId(), from.publicKey(), from.deviceId(), reply.push());
             long req = me.nextRequestId();
-            requests.put(req, m.id());
-            Inflight f = inflight.get(m.id());
+            requests.put(req, id);
+            Inflight f = inflight.get(id);
             if (f != null) {
                 f.arrivedB = arrived;
                 f.sentB = System.nanoTime();
@@ -386,10 +521,11 @@ final class RouteScenario implements BenchClient.Listener {
             me.send(new Frame.Route(req, from.deviceId(), sealed));
             return;
         }
-        complete(m.id(), arrived);
+        // A: the reply names the request's event as its parent
+        complete(HexFormat.of().formatHex(parent), arrived);
     }
 
-    /** A's side: the reply arrived (and was opened); record and start the slot's next round trip. */
+    /** A's side: the reply arrived (and was opened and verified); record and start the slot's next round trip. */
     private void complete(String id, long arrived) {
         Inflight f = inflight.remove(id);
         if (f == null) return; // timed out meanwhile

@@ -32,6 +32,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
+import org.parley.chat.CertificateBook;
+import org.parley.chat.ChatReplica;
+import org.parley.chat.Conversation;
+import org.parley.chat.SqliteEventStore;
+import org.parley.chat.StoredEvent;
 import org.parley.identity.DirectoryRecords;
 import org.parley.identity.Keys;
 import org.parley.overlay.AdmissionConfig;
@@ -50,6 +55,7 @@ import org.parley.identity.LoginException;
 import org.parley.identity.NetworkFile;
 import org.parley.identity.Role;
 import org.parley.identity.UserNames;
+import org.parley.protocol.ChatEvent;
 import org.parley.protocol.DeviceRecord;
 import org.parley.protocol.ErrorCode;
 import org.parley.protocol.Frame;
@@ -105,7 +111,8 @@ public final class ClientDaemon implements AutoCloseable {
     private final CertificateVerifier verifier;
     private final TlsIdentity identity;
     private final QuicNode node;
-    private final MessageStore store;
+    private final ChatReplica chat;
+    private final ChatSync chatSync;
     private final HybridClock hlc;
     private final ScheduledExecutorService worker;
     private final FileChannel lockChannel;
@@ -157,7 +164,6 @@ public final class ClientDaemon implements AutoCloseable {
     private final Map<String, DeviceCertificate> knownDevices = new ConcurrentHashMap<>();
     private final Map<String, List<DeviceRecord>> devicesByUser = new ConcurrentHashMap<>();
     private final Map<String, Long> devicesFetched = new ConcurrentHashMap<>();
-    private final Map<String, Long> lastAttempt = new ConcurrentHashMap<>();
     private final Set<String> watched = Collections.synchronizedSet(new LinkedHashSet<>());
     private final Thread attachThread;
 
@@ -189,14 +195,20 @@ public final class ClientDaemon implements AutoCloseable {
             this.identity = new TlsIdentity(credentials.privateKey(), credentials.certificate());
             // bind first: a taken port must not leave the store open
             this.node = QuicNode.bind(config.listen().toSocketAddress(), identity, verifier, null, peerHandler, options, registry);
+            this.hlc = new HybridClock(clock);
             try {
-                this.store = new SqliteMessageStore(home.resolve("messages.db"));
+                SqliteEventStore events = new SqliteEventStore(home.resolve("chat.db"));
+                try {
+                    this.chat = new ChatReplica(events, new CertificateBook(verifier, events), me,
+                            HexFormat.of().parseHex(myDevice), credentials.privateKey(), encodedCertificate(), hlc, clock);
+                } catch (RuntimeException e) {
+                    events.close();
+                    throw e;
+                }
             } catch (RuntimeException e) {
                 node.close();
                 throw e;
             }
-            this.hlc = new HybridClock(clock);
-            hlc.observe(store.maxHlc());
             // network callbacks may still hand work over while the daemon shuts down: drop it quietly then
             java.util.concurrent.ScheduledThreadPoolExecutor w = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
                 Thread t = new Thread(r, "client-worker-" + me);
@@ -220,6 +232,10 @@ public final class ClientDaemon implements AutoCloseable {
         this.planner = new AttachPlanner(hostCache, network.seeds().stream().map(HostPort::toString).toList(), random,
                 config.backoffBase(), config.backoffMax());
         this.peers = new PeerSessions(node, worker, clock, random, myDevice, config.peerDialTimeout(), config.directSessions(), peerHandler, signals);
+        this.chatSync = new ChatSync(chat, me, myDevice, clock, worker, chatNet, config.resendAfter().toMillis());
+        registry.gauge("parley.chat.events.accepted", chat, ChatReplica::acceptedCount);
+        registry.gauge("parley.chat.events.rejected", chat, ChatReplica::rejectedCount);
+        registry.gauge("parley.chat.events.pending", chat, ChatReplica::pendingCount);
         worker.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
         worker.scheduleWithFixedDelay(this::sessionTick, 250, 250, TimeUnit.MILLISECONDS);
         attachThread = Thread.ofVirtual().name("attach-" + me).start(this::attachLoop);
@@ -386,8 +402,9 @@ public final class ClientDaemon implements AutoCloseable {
         return node.localAddress();
     }
 
-    public MessageStore store() {
-        return store;
+    /** This device's replica of its user's conversations. */
+    public ChatReplica chat() {
+        return chat;
     }
 
     public void addListener(Consumer<Event> l) {
@@ -414,8 +431,8 @@ public final class ClientDaemon implements AutoCloseable {
     }
 
     /**
-     * Stores a new outgoing message durably and queues it for delivery. Returns once it is committed to
-     * the local store (the acknowledgement to the user); delivery continues in the background.
+     * Stores a new 1:1 message durably (an event of the conversation with {@code to}) and pushes it. Returns once it
+     * is committed to the local store (the acknowledgement to the user); delivery continues in the background.
      */
     public StoredMessage send(String to, String text) {
         if (!UserNames.isValid(to)) throw new BadRequest("'" + to + "' is not a valid user name");
@@ -425,20 +442,91 @@ public final class ClientDaemon implements AutoCloseable {
         if (bytes > Limits.MAX_TEXT_BYTES) {
             throw new BadRequest("message is " + bytes + " bytes; the limit is " + Limits.MAX_TEXT_BYTES + " bytes (UTF-8)");
         }
-        byte[] idb = new byte[16];
-        Keys.RANDOM.nextBytes(idb);
-        long now = clock.millis();
-        StoredMessage m = new StoredMessage(HexFormat.of().formatHex(idb), to, me, to, hlc.now(), now, text,
-                StoredMessage.QUEUED, null, now);
-        store.insertOutgoing(m);
+        StoredEvent e = chatCall(() -> {
+            byte[] conv = chat.dm(to);
+            return chat.post(conv, ChatEvent.Kind.MESSAGE, null, List.of(), text);
+        });
+        published(e);
+        StoredMessage m = new StoredMessage(HexFormat.of().formatHex(e.id()), to, me, to, e.event().hlc(),
+                HybridClock.millis(e.event().hlc()), text, StoredMessage.QUEUED, null, e.storedAtMillis());
         emit(new Event("message", m, "sent"));
-        worker.execute(() -> flush(to));
         return m;
     }
 
+    private void published(StoredEvent e) {
+        worker.execute(() -> {
+            if (watched.addAll(chat.members(e.conversation()))) resubscribe();
+            chatSync.published(e);
+        });
+    }
+
+    private <T> T chatCall(java.util.function.Supplier<T> f) {
+        try {
+            return f.get();
+        } catch (ChatReplica.ChatException e) {
+            throw new BadRequest(e.getMessage());
+        }
+    }
+
+    /** The 1:1 conversation with {@code with}: its messages in display order, with each one's state. */
     public List<StoredMessage> history(String with, int limit) {
         if (!UserNames.isValid(with)) throw new BadRequest("'" + with + "' is not a valid user name");
-        return store.history(with, Math.min(Math.max(limit, 1), 10_000));
+        byte[] conv = Conversation.dmId(me, with);
+        if (!chat.knows(conv)) return List.of();
+        List<StoredMessage> out = new ArrayList<>();
+        for (ChatReplica.Line l : chat.history(conv, Math.min(Math.max(limit, 1), 10_000))) {
+            if (!l.kind().equals("message")) continue;
+            byte[] id = HexFormat.of().parseHex(l.id());
+            boolean mine = l.author().equals(me);
+            String state = !mine ? StoredMessage.RECEIVED : l.heldBy().contains(with) ? StoredMessage.DELIVERED : StoredMessage.QUEUED;
+            String path = !mine ? chat.store().via(id) : state.equals(StoredMessage.DELIVERED) ? chat.store().receiptPath(id) : null;
+            out.add(new StoredMessage(l.id(), with, l.author(), mine ? with : me, l.hlc(), l.sentAtMillis(),
+                    l.deleted() ? "" : l.text(), state, path, l.sentAtMillis()));
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ group and 1:1 conversations
+
+    /** Creates a group conversation; the creator is a member and its owner. */
+    public ChatReplica.Summary chatCreate(String name, List<String> members) {
+        for (String m : members) if (!UserNames.isValid(m)) throw new BadRequest("'" + m + "' is not a valid user name");
+        StoredEvent e = chatCall(() -> chat.create(name, members));
+        published(e);
+        return summary(e.conversation());
+    }
+
+    private ChatReplica.Summary summary(byte[] conv) {
+        String hex = HexFormat.of().formatHex(conv);
+        return chat.list().stream().filter(x -> x.id().equals(hex)).findFirst()
+                .orElseThrow(() -> new BadRequest("no conversation " + hex));
+    }
+
+    public List<ChatReplica.Summary> chatList() {
+        return chat.list();
+    }
+
+    public byte[] chatResolve(String idOrPrefix) {
+        return chatCall(() -> chat.resolve(idOrPrefix));
+    }
+
+    /** Appends an event of the given kind to a conversation and pushes it. */
+    public StoredEvent chatPost(String conversation, ChatEvent.Kind kind, String targetEvent, List<String> users, String text) {
+        StoredEvent e = chatCall(() -> {
+            byte[] conv = chat.resolve(conversation);
+            byte[] target = targetEvent == null ? null : chat.resolveEvent(conv, targetEvent);
+            if (kind == ChatEvent.Kind.READ) {
+                target = chat.newest(conv);
+                if (target == null) throw new ChatReplica.ChatException("nothing to mark as read");
+            }
+            return chat.post(conv, kind, target, users, text);
+        });
+        published(e);
+        return e;
+    }
+
+    public List<ChatReplica.Line> chatHistory(String conversation, int limit) {
+        return chatCall(() -> chat.history(chat.resolve(conversation), Math.min(Math.max(limit, 1), 100_000)));
     }
 
     public void setPresence(String p) {
@@ -463,7 +551,21 @@ public final class ClientDaemon implements AutoCloseable {
     public record Status(String user, String deviceId, String presence, String linkState, String supernode,
                          String supernodeAddress, String observedAddress, long supernodeRttMillis, long attachedSince,
                          String lastLinkError, String localAddress, long certificateExpiresAt, long certificateRenewAt,
-                         String renewalProblem, int queued, List<SessionInfo> sessions, String supernodeDuty) {}
+                         String renewalProblem, int queued, List<SessionInfo> sessions, String supernodeDuty,
+                         ChatStatus chat) {}
+
+    /**
+     * Conversations on this device: how many, stored events, events accepted / rejected / waiting for parents since
+     * start, and reconciliation traffic (bytes of SyncHello, SyncRange and sync EventPush frames each way, and
+     * SyncRange messages sent).
+     */
+    public record ChatStatus(int conversations, long events, long accepted, long rejected, int pending, long syncBytesOut,
+                             long syncBytesIn, long syncMessagesOut) {}
+
+    /** Starts a sync (SyncHello) with every open peer session now. */
+    public void syncNow() {
+        worker.execute(chatSync::syncAll);
+    }
 
     public Status status() {
         List<PeerSessions.Info> raw;
@@ -491,7 +593,9 @@ public final class ClientDaemon implements AutoCloseable {
                 sn == null ? null : HostPort.of(sn.remoteAddress()).toString(), observedAddress, supernodeRttMillis,
                 attachedSince, lastLinkError, HostPort.of(node.localAddress()).toString(),
                 credentials.expiresAt().toEpochMilli(), credentials.renewAt().toEpochMilli(), renewalProblem,
-                store.queuedCount(), infos, dutyState);
+                chatSync.outboxSize(), infos, dutyState,
+                new ChatStatus(chat.conversationIds().size(), chat.store().count(), chat.acceptedCount(), chat.rejectedCount(),
+                        chat.pendingCount(), chatSync.syncBytesOut.get(), chatSync.syncBytesIn.get(), chatSync.syncRounds.get()));
     }
 
     public boolean attached() {
@@ -800,14 +904,14 @@ public final class ClientDaemon implements AutoCloseable {
 
     private void onAttached() {
         publishRecord();
-        Set<String> users = new LinkedHashSet<>(store.queuedPeers());
-        users.addAll(watched);
-        watched.addAll(users);
+        for (ChatReplica.Summary s : chat.list()) watched.addAll(s.members());
+        watched.remove(me);
+        watched.add(me); // our own other devices
         resubscribe();
         devicesByUser.clear();
         devicesFetched.clear();
-        lastAttempt.clear();
-        for (String u : store.queuedPeers()) flush(u);
+        chatSync.reconnected();
+        chatSync.tick();
     }
 
     private void resubscribe() {
@@ -824,8 +928,8 @@ public final class ClientDaemon implements AutoCloseable {
     private void onPresence(Frame.PresenceEvent p) {
         devicesFetched.remove(p.user());
         if (p.online()) {
-            lastAttempt.clear();
-            flush(p.user());
+            chatSync.reconnected();
+            devicesOf(p.user());
         } else {
             List<DeviceRecord> l = devicesByUser.get(p.user());
             if (l != null) devicesByUser.put(p.user(), l.stream().filter(d -> !d.deviceId().equals(p.deviceId())).toList());
@@ -838,7 +942,7 @@ public final class ClientDaemon implements AutoCloseable {
     private void tick() {
         try {
             if (!running) return;
-            for (String u : store.queuedPeers()) flush(u);
+            chatSync.tick();
             if (supernode != null && clock.millis() - lastPublishedAt > Limits.RECORD_TTL_MILLIS / 3) publishRecord();
             renewIfDue();
         } catch (RuntimeException e) {
@@ -897,38 +1001,67 @@ public final class ClientDaemon implements AutoCloseable {
         }
 
         @Override
-        public void sessionUp(String user) {
-            if (user == null) return;
-            lastAttempt.clear();
-            flush(user);
+        public void sessionUp(Connection c) {
+            chatSync.sessionUp(c);
         }
     };
 
-    /** Tries to deliver the queued messages to {@code user}. Worker thread. */
-    private void flush(String user) {
+    private final ChatSync.Net chatNet = new ChatSync.Net() {
+        @Override
+        public List<Connection> sessions(String user) {
+            return peers.active(user);
+        }
+
+        @Override
+        public List<DeviceRecord> devices(String user) {
+            return devicesOf(user);
+        }
+
+        @Override
+        public DeviceCertificate certificate(String deviceId) {
+            return knownDevices.get(deviceId);
+        }
+
+        @Override
+        public boolean route(DeviceCertificate device, Frame f) {
+            return routeTo(device, f);
+        }
+
+        @Override
+        public void ensure(DeviceRecord d) {
+            peers.ensure(d);
+        }
+
+        @Override
+        public void notify(String kind, String detail, StoredEvent e) {
+            if (e == null) {
+                emit(new Event(kind, null, detail));
+                return;
+            }
+            emit(new Event(kind.equals("event") && e.event().kind() == ChatEvent.Kind.MESSAGE ? "message" : "chat", null,
+                    HexFormat.of().formatHex(e.conversation()) + " " + HexFormat.of().formatHex(e.id())));
+        }
+    };
+
+    /** A user's verified online device records, refreshed through the supernode when older than 15 s. Worker thread. */
+    private List<DeviceRecord> devicesOf(String user) {
         Connection sn = supernode;
-        List<StoredMessage> queued = store.queued(user);
-        if (queued.isEmpty()) return;
-        if (watched.add(user)) resubscribe();
         long now = clock.millis();
         Long fetched = devicesFetched.get(user);
-        List<DeviceRecord> devices = devicesByUser.get(user);
-        if ((devices == null || fetched == null || now - fetched > 10_000) && sn != null) {
+        if ((fetched == null || now - fetched > 15_000) && sn != null) {
             long id = nextRequest.getAndIncrement();
             devicesFetched.put(user, now);
+            boolean first = !devicesByUser.containsKey(user);
             request(sn, id, new Frame.Resolve(id, user)).whenCompleteAsync((f, t) -> {
                 if (t == null && f instanceof Frame.Resolved r) {
                     devicesByUser.put(user, verified(user, r.devices()));
-                    deliver(user, store.queued(user));
+                    if (first) chatSync.tick();
                 } else {
                     devicesFetched.remove(user);
                 }
             }, worker);
-            // meanwhile use direct sessions we already have
-            deliver(user, queued);
-            return;
         }
-        deliver(user, queued);
+        return devicesByUser.getOrDefault(user, List.of());
     }
 
     private List<DeviceRecord> verified(String user, List<DeviceRecord> records) {
@@ -951,38 +1084,6 @@ public final class ClientDaemon implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    /** Sends the given queued messages to {@code user}'s devices. Worker thread. */
-    private void deliver(String user, List<StoredMessage> queued) {
-        if (queued.isEmpty()) return;
-        long now = clock.millis();
-        Map<String, Connection> direct = new LinkedHashMap<>();
-        for (Connection c : peers.active(user)) direct.put(c.peer().deviceId(), c);
-        List<DeviceRecord> devices = devicesByUser.getOrDefault(user, List.of());
-        for (StoredMessage m : queued) {
-            Long last = lastAttempt.get(m.id());
-            if (last != null && now - last < config.resendAfter().toMillis()) continue;
-            Frame.ChatMessage frame = new Frame.ChatMessage(m.id(), m.sender(), m.recipient(), m.hlc(), m.sentAtMillis(), m.text());
-            boolean sent = false;
-            for (Connection c : direct.values()) {
-                c.send(frame);
-                sent = true;
-            }
-            // A resend also goes through the supernode: a direct session can look open for up to the
-            // idle timeout after its peer died, and the receiver drops duplicates by id.
-            boolean resend = last != null;
-            for (DeviceRecord d : devices) {
-                if (direct.containsKey(d.deviceId()) && !resend) continue;
-                DeviceCertificate cert = knownDevices.get(d.deviceId());
-                if (cert == null) continue;
-                sent |= routeTo(cert, frame);
-            }
-            if (sent) lastAttempt.put(m.id(), now);
-        }
-        for (DeviceRecord d : devices) {
-            if (!direct.containsKey(d.deviceId())) peers.ensure(d);
-        }
     }
 
     /**
@@ -1048,8 +1149,10 @@ public final class ClientDaemon implements AutoCloseable {
         public void frame(Connection c, Frame f) {
             peers.heard(c);
             switch (f) {
-                case Frame.ChatMessage m -> worker.execute(() -> receive(m, c.peer(), c));
-                case Frame.ChatAck a -> worker.execute(() -> acknowledged(a.id(), c.relayAddress() == null ? "direct" : "relayed"));
+                case Frame.EventPush p -> worker.execute(() -> chatSync.onPush(p, c.peer(), c, c.relayAddress() == null ? "direct" : "relayed"));
+                case Frame.EventAck a -> worker.execute(() -> chatSync.onAck(a, c.peer(), c.relayAddress() == null ? "direct" : "relayed"));
+                case Frame.SyncHello h -> worker.execute(() -> chatSync.onHello(h, c));
+                case Frame.SyncRange r -> worker.execute(() -> chatSync.onRange(r, c));
                 case Frame.Ping p -> c.send(new Frame.Pong(p.nonce()));
                 case Frame.Hello h -> { }
                 case Frame.Pong p -> { }
@@ -1084,41 +1187,13 @@ public final class ClientDaemon implements AutoCloseable {
             return;
         }
         switch (inner) {
-            case Frame.ChatMessage m -> receive(m, from, null);
-            case Frame.ChatAck a -> acknowledged(a.id(), "relayed");
+            case Frame.EventPush p -> chatSync.onPush(p, from, null, "relayed");
+            case Frame.EventAck a -> chatSync.onAck(a, from, "relayed");
             case Frame.Connect c -> {
                 peers.onConnect(from.deviceId(), from.user(), c);
             }
             default -> log.debug("ignoring routed {}", inner.getClass().getSimpleName());
         }
-    }
-
-    private void receive(Frame.ChatMessage m, DeviceCertificate from, Connection direct) {
-        if (!m.from().equals(from.user()) || !m.to().equals(me)) {
-            log.info("rejecting message {} claiming {} -> {} from device of {}", m.id(), m.from(), m.to(), from.user());
-            return;
-        }
-        if (!m.id().matches("[0-9a-f]{32}")) {
-            log.info("rejecting message with malformed id from {}", from.label());
-            return;
-        }
-        if (!hlc.observe(m.hlc())) {
-            log.info("rejecting message {} from {}: its clock is more than a day ahead", m.id(), from.label());
-            return;
-        }
-        long now = clock.millis();
-        StoredMessage sm = new StoredMessage(m.id(), m.from(), m.from(), m.to(), m.hlc(), m.sentAtMillis(), m.text(),
-                StoredMessage.RECEIVED, direct != null && direct.relayAddress() == null ? "direct" : "relayed", now);
-        boolean fresh = store.insertIncoming(sm);
-        Frame.ChatAck ack = new Frame.ChatAck(m.id());
-        if (direct != null && direct.isOpen()) direct.send(ack);
-        else routeTo(from, ack);
-        if (fresh) emit(new Event("message", sm, "received"));
-    }
-
-    private void acknowledged(String id, String path) {
-        lastAttempt.remove(id);
-        if (store.markDelivered(id, path)) emit(new Event("delivered", null, id));
     }
 
     // ------------------------------------------------------------------ certificate renewal
@@ -1131,6 +1206,7 @@ public final class ClientDaemon implements AutoCloseable {
             try {
                 var cert = credentials.renew(new LoginClient(network));
                 identity.update(credentials.privateKey(), cert);
+                chat.setCertificate(encodedCertificate());
                 renewalProblem = null;
                 nextRenewalAttempt = 0;
                 log.info("{} renewed its certificate, valid until {}", me, cert.getNotAfter().toInstant());
@@ -1162,7 +1238,7 @@ public final class ClientDaemon implements AutoCloseable {
         }
         stopDuty();
         node.close();
-        store.close();
+        chat.close();
         try {
             lock.release();
             lockChannel.close();

@@ -9,7 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
+import org.parley.chat.StoredEvent;
+import org.parley.protocol.ChatEvent;
 import org.parley.identity.Keys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +29,13 @@ public final class LocalApi implements AutoCloseable {
             GET  /api/v1/status                      daemon, supernode link, sessions, queue
             POST /api/v1/messages {to, text}         store + queue a 1:1 message -> 201 message
             GET  /api/v1/messages?with=USER&limit=N  conversation history in display order
+            GET  /api/v1/chats                       conversations (1:1 and groups): id, kind, name, members, unread
+            POST /api/v1/chats {name, members}       create a group -> 201 conversation
+            POST /api/v1/chats/sync                  reconcile every conversation with the connected devices now
+            GET  /api/v1/chats/{id}/events?limit=N   history in display order (edits, deletes, reactions applied)
+            POST /api/v1/chats/{id}/events {kind, text?, target?, users?}
+                                                     message | edit | delete | reaction | add | remove | leave |
+                                                     rename | read -> 201 event
             POST /api/v1/presence {presence}         online | away | busy | invisible
             POST /api/v1/shutdown                    stop the daemon""";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -75,16 +86,41 @@ public final class LocalApi implements AutoCloseable {
         app.get("/api/v1/messages", ctx -> {
             String with = ctx.queryParam("with");
             if (with == null) throw new ApiException(400, "bad_request", "query parameter 'with' is required");
-            int limit = 1000;
-            String l = ctx.queryParam("limit");
-            if (l != null) {
-                try {
-                    limit = Integer.parseInt(l);
-                } catch (NumberFormatException e) {
-                    throw new ApiException(400, "bad_request", "limit must be a number");
-                }
-            }
-            ctx.json(daemon.history(with, limit));
+            ctx.json(daemon.history(with, limit(ctx, 1000)));
+        });
+        app.get("/api/v1/chats", ctx -> ctx.json(daemon.chatList()));
+        app.post("/api/v1/chats", ctx -> {
+            Map<String, Object> body = body(ctx);
+            ctx.status(201).json(daemon.chatCreate(str(body, "name"), strs(body, "members")));
+        });
+        app.post("/api/v1/chats/sync", ctx -> {
+            daemon.syncNow();
+            ctx.status(202).json(Map.of("syncing", true));
+        });
+        app.get("/api/v1/chats/{id}/events", ctx -> ctx.json(daemon.chatHistory(ctx.pathParam("id"), limit(ctx, 1000))));
+        app.post("/api/v1/chats/{id}/events", ctx -> {
+            Map<String, Object> body = body(ctx);
+            ChatEvent.Kind kind = switch (str(body, "kind")) {
+                case "message" -> ChatEvent.Kind.MESSAGE;
+                case "edit" -> ChatEvent.Kind.EDIT;
+                case "delete" -> ChatEvent.Kind.DELETE;
+                case "reaction" -> ChatEvent.Kind.REACTION;
+                case "add" -> ChatEvent.Kind.ADD;
+                case "remove" -> ChatEvent.Kind.REMOVE;
+                case "leave" -> ChatEvent.Kind.LEAVE;
+                case "rename" -> ChatEvent.Kind.RENAME;
+                case "read" -> ChatEvent.Kind.READ;
+                default -> throw new ApiException(400, "bad_request",
+                        "kind must be message, edit, delete, reaction, add, remove, leave, rename or read");
+            };
+            Object t = body.get("target");
+            if (t != null && !(t instanceof String)) throw new ApiException(400, "bad_request", "field 'target' must be a string");
+            Object text = body.get("text");
+            if (text != null && !(text instanceof String)) throw new ApiException(400, "bad_request", "field 'text' must be a string");
+            StoredEvent e = daemon.chatPost(ctx.pathParam("id"), kind, (String) t,
+                    body.containsKey("users") ? strs(body, "users") : List.of(), (String) text);
+            ctx.status(201).json(Map.of("id", HexFormat.of().formatHex(e.id()), "conversation", HexFormat.of().formatHex(e.conversation()),
+                    "kind", kind.wireName(), "hlc", e.event().hlc()));
         });
         app.post("/api/v1/presence", ctx -> {
             daemon.setPresence(str(body(ctx), "presence"));
@@ -142,6 +178,26 @@ public final class LocalApi implements AutoCloseable {
             // fall through
         }
         throw new ApiException(400, "bad_request", "request body must be a JSON object");
+    }
+
+    private static int limit(Context ctx, int dflt) {
+        String l = ctx.queryParam("limit");
+        if (l == null) return dflt;
+        try {
+            int n = Integer.parseInt(l);
+            if (n < 1) throw new ApiException(400, "bad_request", "limit must be at least 1");
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ApiException(400, "bad_request", "limit must be a number");
+        }
+    }
+
+    private static List<String> strs(Map<String, Object> body, String field) {
+        Object v = body.get(field);
+        if (!(v instanceof List<?> l) || !l.stream().allMatch(x -> x instanceof String)) {
+            throw new ApiException(400, "bad_request", "field '" + field + "' (list of strings) is required");
+        }
+        return l.stream().map(x -> (String) x).toList();
     }
 
     private static String str(Map<String, Object> body, String field) {

@@ -74,8 +74,8 @@ final class PeerSessions {
         /** Label of the supernode whose relay is used (id and address). */
         String supernodeLabel();
 
-        /** A session with a device of {@code user} came up or changed path: deliver what waits. */
-        void sessionUp(String user);
+        /** A session with a device came up or changed path: sync with it and deliver what waits. */
+        void sessionUp(Connection c);
     }
 
     /** Per-session status. */
@@ -331,7 +331,8 @@ final class PeerSessions {
 
     private void dial(Link l, Attempt a, InetSocketAddress target) {
         if (!a.dialed.add(target)) return;
-        node.dial(target, Role.USER, handler, dialTimeout).whenCompleteAsync((c, t) -> {
+        // any role of this network (users and archive nodes): the device id checked below pins the peer
+        node.dial(target, null, handler, dialTimeout).whenCompleteAsync((c, t) -> {
             if (t != null) {
                 log.debug("direct dial of {} at {} failed: {}", l.device, target, t.getMessage());
                 return;
@@ -353,7 +354,7 @@ final class PeerSessions {
         l.relayPending = true;
         signals.openRelay(l.device).thenCompose(alloc -> {
             InetSocketAddress relay = signals.relayAddress(alloc.relayAddress());
-            return node.dialViaRelay(relay, alloc.token(), Role.USER, handler, Duration.ofSeconds(5));
+            return node.dialViaRelay(relay, alloc.token(), null, handler, Duration.ofSeconds(5));
         }).whenCompleteAsync((c, t) -> {
             l.relayPending = false;
             if (t != null) {
@@ -425,7 +426,7 @@ final class PeerSessions {
             }
         }
         pathChanged(l);
-        signals.sessionUp(l.user);
+        signals.sessionUp(c);
     }
 
     private String kind(Link l, InetSocketAddress remote) {

@@ -128,6 +128,40 @@ public final class CertificateVerifier {
         return new DeviceCertificate(x, o, cn, f.role(), Keys.deviceId(x.getPublicKey()), f.policy(), nb, na);
     }
 
+    /**
+     * Verifies a certificate as of a past (or present) time rather than now: CA signature, network and fields,
+     * and {@code at} inside its validity (5 minutes of slack before notBefore). Used for signed conversation
+     * events, which stay valid after their author's short-lived certificate has expired.
+     */
+    public DeviceCertificate verifyAt(byte[] der, Instant at) throws CertificateRejectedException {
+        String fp = fingerprint(der);
+        DeviceCertificate c = checkedAnyTime.get(fp);
+        if (c == null) {
+            X509Certificate x;
+            try {
+                x = Keys.certificate(der);
+            } catch (IllegalArgumentException e) {
+                throw new CertificateRejectedException(CertificateRejectedException.Reason.MALFORMED,
+                        "certificate is not valid X.509");
+            }
+            c = new CertificateVerifier(network, caKey, Clock.fixed(x.getNotBefore().toInstant(), java.time.ZoneOffset.UTC))
+                    .verifyUncached(x);
+            if (checkedAnyTime.size() >= CACHE_LIMIT) checkedAnyTime.clear();
+            checkedAnyTime.put(fp, c);
+        }
+        if (at.isBefore(c.notBefore().minusSeconds(300))) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.NOT_YET_VALID,
+                    "certificate is not valid before " + c.notBefore());
+        }
+        if (at.isAfter(c.notAfter())) {
+            throw new CertificateRejectedException(CertificateRejectedException.Reason.EXPIRED,
+                    "certificate expired at " + c.notAfter());
+        }
+        return c;
+    }
+
+    private final java.util.Map<String, DeviceCertificate> checkedAnyTime = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Verifies and additionally requires the given user name. */
     public DeviceCertificate verifyUser(byte[] der, String expectedUser) throws CertificateRejectedException {
         DeviceCertificate c = verify(der);

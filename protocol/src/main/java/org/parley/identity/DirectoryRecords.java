@@ -38,11 +38,7 @@ public final class DirectoryRecords {
     }
 
     private static String algorithmFor(String keyAlgorithm) {
-        return switch (keyAlgorithm) {
-            case "EC" -> ALGORITHM;
-            case "Ed25519", "EdDSA" -> "Ed25519";
-            default -> throw new IllegalArgumentException("unsupported device key algorithm " + keyAlgorithm);
-        };
+        return Keys.signatureAlgorithm(keyAlgorithm);
     }
 
     /**

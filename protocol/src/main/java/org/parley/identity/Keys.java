@@ -47,6 +47,15 @@ public final class Keys {
         }
     }
 
+    /** The signature algorithm used with a device key of the given JCA key algorithm (P-256 ECDSA or Ed25519). */
+    public static String signatureAlgorithm(String keyAlgorithm) {
+        return switch (keyAlgorithm) {
+            case "EC" -> "SHA256withECDSA";
+            case "Ed25519", "EdDSA" -> "Ed25519";
+            default -> throw new IllegalArgumentException("unsupported device key algorithm " + keyAlgorithm);
+        };
+    }
+
     public static KeyPair newCaKeyPair() {
         try {
             return KeyPairGenerator.getInstance("Ed25519").generateKeyPair();

@@ -188,14 +188,35 @@ public sealed interface Frame {
     }
 
     // ---- peer <-> peer (direct session or sealed in Route) ----
-    /** A 1:1 chat message. {@code id} is stable; {@code hlc} is the sender's hybrid logical clock. */
-    record ChatMessage(String id, String from, String to, long hlc, long sentAtMillis, String text) implements Frame {
-        public int type() { return 20; }
+    /**
+     * Conversation events (each {@link ChatEvent#encode()}d) and the author certificates (DER) that prove them.
+     * {@code syncId} 0: a live push of new events; otherwise the reconciliation it answers. Answered by
+     * {@link EventAck} for the events whose author is the sending device's user.
+     */
+    record EventPush(long syncId, List<byte[]> events, List<byte[]> certificates) implements Frame {
+        public int type() { return 44; }
     }
 
-    /** The recipient stored message {@code id} durably. */
-    record ChatAck(String id) implements Frame {
-        public int type() { return 21; }
+    /** The receiver stored (or already had) these events durably. */
+    record EventAck(List<byte[]> ids) implements Frame {
+        public int type() { return 45; }
+    }
+
+    /** A conversation's size and fingerprint (see {@link ReconcileMessage}) in a {@link SyncHello}. */
+    record ConversationDigest(byte[] conversation, int count, byte[] fingerprint) {}
+
+    /**
+     * Opens (or answers, {@code reply}) a sync: the digests of the conversations both devices should share. The
+     * receiver answers with its own digests and starts a {@link SyncRange} reconciliation for each that differs;
+     * identical histories are confirmed by this one round trip.
+     */
+    record SyncHello(long syncId, boolean reply, List<ConversationDigest> conversations) implements Frame {
+        public int type() { return 46; }
+    }
+
+    /** One reconciliation message ({@link ReconcileMessage}) of one conversation within sync {@code syncId}. */
+    record SyncRange(long syncId, byte[] conversation, byte[] message) implements Frame {
+        public int type() { return 47; }
     }
 
     /**

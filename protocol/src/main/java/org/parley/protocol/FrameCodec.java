@@ -34,8 +34,10 @@ public final class FrameCodec {
             case Frame.SetPresence p -> w.str(p.presence());
             case Frame.Subscribe s -> w.strs(s.users());
             case Frame.PresenceEvent p -> { w.str(p.user()); w.str(p.deviceId()); w.str(p.presence()); w.bool(p.online()); }
-            case Frame.ChatMessage m -> { w.str(m.id()); w.str(m.from()); w.str(m.to()); w.i64(m.hlc()); w.i64(m.sentAtMillis()); w.text(m.text()); }
-            case Frame.ChatAck a -> w.str(a.id());
+            case Frame.EventPush p -> { w.i64(p.syncId()); w.blobs(p.events(), Limits.MAX_PUSH_EVENTS, ChatEvent.MAX_EVENT_BYTES); w.blobs(p.certificates(), Limits.MAX_PUSH_CERTIFICATES, Limits.MAX_CERTIFICATE_BYTES); }
+            case Frame.EventAck a -> w.fixedList(a.ids(), Limits.MAX_ACK_IDS, ChatEvent.ID_BYTES);
+            case Frame.SyncHello h -> { w.i64(h.syncId()); w.bool(h.reply()); w.digests(h.conversations()); }
+            case Frame.SyncRange r -> { w.i64(r.syncId()); w.fixed(r.conversation(), ChatEvent.CONVERSATION_BYTES); w.bytes(r.message(), Limits.MAX_RECONCILE_BYTES); }
             case Frame.Connect c -> { w.str(c.attemptId()); w.bool(c.reply()); w.str(c.observedAddress()); w.strs(c.localAddresses()); }
             case Frame.RelayOpen r -> { w.i64(r.requestId()); w.str(r.toDevice()); w.str(r.viaSupernode()); }
             case Frame.Publish p -> { w.i64(p.requestId()); w.record(p.record()); }
@@ -110,8 +112,10 @@ public final class FrameCodec {
                 case 12 -> new Frame.SetPresence(r.str());
                 case 13 -> new Frame.Subscribe(r.strs());
                 case 14 -> new Frame.PresenceEvent(r.str(), r.str(), r.str(), r.bool());
-                case 20 -> new Frame.ChatMessage(r.str(), r.str(), r.str(), r.i64(), r.i64(), r.text());
-                case 21 -> new Frame.ChatAck(r.str());
+                case 44 -> new Frame.EventPush(r.i64(), r.blobs(Limits.MAX_PUSH_EVENTS, ChatEvent.MAX_EVENT_BYTES), r.blobs(Limits.MAX_PUSH_CERTIFICATES, Limits.MAX_CERTIFICATE_BYTES));
+                case 45 -> new Frame.EventAck(r.fixedList(Limits.MAX_ACK_IDS, ChatEvent.ID_BYTES));
+                case 46 -> new Frame.SyncHello(r.i64(), r.bool(), r.digests());
+                case 47 -> new Frame.SyncRange(r.i64(), r.fixed(ChatEvent.CONVERSATION_BYTES), r.bytes(Limits.MAX_RECONCILE_BYTES));
                 case 15 -> new Frame.RelayOpen(r.i64(), r.str(), r.str());
                 case 30 -> new Frame.FindNode(r.i64(), r.contact(), r.id());
                 case 31 -> new Frame.Nodes(r.i64(), r.contact(), r.contacts());
@@ -185,6 +189,20 @@ public final class FrameCodec {
             bytes(d.signature(), Limits.MAX_SIGNATURE_BYTES);
         }
         void records(List<DeviceRecord> l) { u16(l.size()); l.forEach(this::record); }
+        void count(int n, int max) {
+            if (n > max) throw new IllegalArgumentException("list of " + n + " exceeds " + max);
+            ensure(2); b.putShort((short) n);
+        }
+        void fixed(byte[] v, int n) {
+            if (v.length != n) throw new IllegalArgumentException("field of " + v.length + " bytes, expected " + n);
+            ensure(n); b.put(v);
+        }
+        void blobs(List<byte[]> l, int maxCount, int maxBytes) { count(l.size(), maxCount); for (byte[] v : l) bytes(v, maxBytes); }
+        void fixedList(List<byte[]> l, int maxCount, int n) { count(l.size(), maxCount); for (byte[] v : l) fixed(v, n); }
+        void digests(List<Frame.ConversationDigest> l) {
+            count(l.size(), Limits.MAX_SYNC_CONVERSATIONS);
+            for (Frame.ConversationDigest d : l) { fixed(d.conversation(), ChatEvent.CONVERSATION_BYTES); i32(d.count()); fixed(d.fingerprint(), Limits.SYNC_FINGERPRINT_BYTES); }
+        }
     }
 
     private static final class R {
@@ -217,6 +235,39 @@ public final class FrameCodec {
             int n = count();
             List<DeviceRecord> l = new ArrayList<>(n);
             for (int i = 0; i < n; i++) l.add(record());
+            return l;
+        }
+        int count(int max) throws WireFormatException {
+            int n = b.getShort() & 0xffff;
+            if (n > max) throw new WireFormatException("list of " + n + " exceeds " + max);
+            return n;
+        }
+        byte[] fixed(int n) {
+            byte[] a = new byte[n];
+            b.get(a);
+            return a;
+        }
+        List<byte[]> blobs(int maxCount, int maxBytes) throws WireFormatException {
+            int n = count(maxCount);
+            List<byte[]> l = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) l.add(bytes(maxBytes));
+            return l;
+        }
+        List<byte[]> fixedList(int maxCount, int size) throws WireFormatException {
+            int n = count(maxCount);
+            List<byte[]> l = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) l.add(fixed(size));
+            return l;
+        }
+        List<Frame.ConversationDigest> digests() throws WireFormatException {
+            int n = count(Limits.MAX_SYNC_CONVERSATIONS);
+            List<Frame.ConversationDigest> l = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                byte[] c = fixed(ChatEvent.CONVERSATION_BYTES);
+                int k = i32();
+                if (k < 0) throw new WireFormatException("negative event count");
+                l.add(new Frame.ConversationDigest(c, k, fixed(Limits.SYNC_FINGERPRINT_BYTES)));
+            }
             return l;
         }
         boolean bool() throws WireFormatException {

@@ -32,6 +32,18 @@ public final class Limits {
     public static final long RECORD_TTL_MILLIS = 15 * 60_000L;
     /** A record claiming to live longer than this from now is refused. */
     public static final long MAX_RECORD_TTL_MILLIS = 60 * 60_000L;
+    /** Most events in one {@link Frame.EventPush} (the frame payload limit usually binds first). */
+    public static final int MAX_PUSH_EVENTS = 1024;
+    /** Most certificates in one {@link Frame.EventPush}. */
+    public static final int MAX_PUSH_CERTIFICATES = 32;
+    /** Most event ids in one {@link Frame.EventAck}. */
+    public static final int MAX_ACK_IDS = 1024;
+    /** Most conversation digests in one {@link Frame.SyncHello}. */
+    public static final int MAX_SYNC_CONVERSATIONS = 1024;
+    /** Size of a conversation fingerprint (see {@link ReconcileMessage}). */
+    public static final int SYNC_FINGERPRINT_BYTES = 16;
+    /** Largest reconciliation message in one {@link Frame.SyncRange}. */
+    public static final int MAX_RECONCILE_BYTES = 60 * 1024;
     /** ALPN protocol id of Parley QUIC connections. */
     public static final String ALPN = "parley/1";
 

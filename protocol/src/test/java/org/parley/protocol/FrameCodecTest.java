@@ -62,9 +62,16 @@ class FrameCodecTest {
                 new Frame.Subscribe(List.of()),
                 new Frame.PresenceEvent("alice", "00112233445566778899aabbccddeeff", "online", true),
                 new Frame.PresenceEvent("alice", "00112233445566778899aabbccddeeff", "offline", false),
-                new Frame.ChatMessage("m-1", "alice", "bob", 123_456L << 16, 1_700_000_000_000L, "héllo 👋 世界"),
-                new Frame.ChatMessage("m-2", "alice", "bob", 0L, 0L, ""),
-                new Frame.ChatAck("m-1"),
+                new Frame.EventPush(0L, List.of(event(1, "héllo 👋 世界").encode(), event(2, "").encode()), List.of(bytes(40, 13))),
+                new Frame.EventPush(77L, List.of(), List.of()),
+                new Frame.EventAck(List.of(event(1, "héllo").id(), bytes(ChatEvent.ID_BYTES, 14))),
+                new Frame.EventAck(List.of()),
+                new Frame.SyncHello(5L, false, List.of(
+                        new Frame.ConversationDigest(bytes(16, 15), 3, bytes(Limits.SYNC_FINGERPRINT_BYTES, 16)),
+                        new Frame.ConversationDigest(new byte[16], 0, new byte[Limits.SYNC_FINGERPRINT_BYTES]))),
+                new Frame.SyncHello(5L, true, List.of()),
+                new Frame.SyncRange(5L, bytes(16, 15), bytes(40, 17)),
+                new Frame.SyncRange(-1L, new byte[16], new byte[0]),
                 new Frame.Connect("00112233445566778899aabbccddeeff", false, "198.51.100.1:4433", List.of("10.0.0.2:4433", "[2001:db8::1]:4433")),
                 new Frame.Connect("00112233445566778899aabbccddeeff", true, "", List.of()),
                 new Frame.RelayOpen(7, "00112233445566778899aabbccddeeff"),
@@ -88,6 +95,28 @@ class FrameCodecTest {
                 new Frame.OverlayPing(19L, contact(10)),
                 new Frame.OverlayPong(19L, contact(11)),
                 new Frame.Forward("00112233445566778899aabbccddeeff", FrameCodec.encode(new Frame.Deliver("a", bytes(3, 1), bytes(4, 2)))));
+    }
+
+    /** A signed-looking MESSAGE event whose encoded size depends only on the text. */
+    static ChatEvent event(int seed, String text) {
+        return ChatEvent.unsigned(ChatEvent.Kind.MESSAGE, bytes(ChatEvent.CONVERSATION_BYTES, 200 + seed), "alice",
+                        bytes(ChatEvent.DEVICE_BYTES, 300 + seed), 1_700_000_000_000L << 16 | seed,
+                        List.of(bytes(ChatEvent.ID_BYTES, 400 + seed)), new byte[0], List.of(), text)
+                .withSignature(bytes(71, 500 + seed));
+    }
+
+    /** An EventPush of real events and certificates whose payload fills the frame limit (to within one event header). */
+    static Frame.EventPush eventPushNearTheLimit() {
+        List<byte[]> certs = List.of(bytes(Limits.MAX_CERTIFICATE_BYTES, 20), bytes(1200, 21));
+        int room = Limits.MAX_FRAME_PAYLOAD - (8 + 2 + 2 + certs.stream().mapToInt(c -> 4 + c.length).sum());
+        int perEvent = 4 + event(0, "").encode().length;
+        List<byte[]> events = new ArrayList<>();
+        for (int i = 0; room >= perEvent; i++) {
+            byte[] e = event(i, "x".repeat(Math.min(Limits.MAX_TEXT_BYTES, room - perEvent))).encode();
+            events.add(e);
+            room -= 4 + e.length;
+        }
+        return new Frame.EventPush(0L, events, certs);
     }
 
     static OverlayContact contact(int seed) {
@@ -114,8 +143,12 @@ class FrameCodecTest {
                 new Frame.Route(Long.MAX_VALUE, maxString, bytes(Limits.MAX_ROUTED_PAYLOAD, 5)),
                 new Frame.Deliver(maxString, bytes(Limits.MAX_CERTIFICATE_BYTES, 6), bytes(Limits.MAX_ROUTED_PAYLOAD, 7)),
                 new Frame.Resolved(1L, "alice", maxDevices),
-                new Frame.ChatMessage(maxString, maxString, maxString, Long.MAX_VALUE, Long.MIN_VALUE,
-                        "x".repeat(Limits.MAX_TEXT_BYTES)));
+                eventPushNearTheLimit(),
+                new Frame.EventAck(IntStream.range(0, Limits.MAX_ACK_IDS).mapToObj(i -> bytes(ChatEvent.ID_BYTES, i)).toList()),
+                new Frame.SyncHello(Long.MAX_VALUE, true, IntStream.range(0, Limits.MAX_SYNC_CONVERSATIONS)
+                        .mapToObj(i -> new Frame.ConversationDigest(bytes(16, i), i == 0 ? Integer.MAX_VALUE : i,
+                                bytes(Limits.SYNC_FINGERPRINT_BYTES, -i))).toList()),
+                new Frame.SyncRange(Long.MIN_VALUE, bytes(16, 22), bytes(Limits.MAX_RECONCILE_BYTES, 23)));
     }
 
     static Stream<Frame> allFrames() {
@@ -183,6 +216,32 @@ class FrameCodecTest {
             case Frame.Stored e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
             case Frame.OverlayPing e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
             case Frame.OverlayPong e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.EventPush e -> {
+                Frame.EventPush a = (Frame.EventPush) actual;
+                assertThat(a.syncId()).isEqualTo(e.syncId());
+                assertSameBlobs(a.events(), e.events(), "events");
+                assertSameBlobs(a.certificates(), e.certificates(), "certificates");
+            }
+            case Frame.EventAck e -> assertSameBlobs(((Frame.EventAck) actual).ids(), e.ids(), "ids");
+            case Frame.SyncHello e -> {
+                Frame.SyncHello a = (Frame.SyncHello) actual;
+                assertThat(a.syncId()).isEqualTo(e.syncId());
+                assertThat(a.reply()).isEqualTo(e.reply());
+                assertThat(a.conversations()).hasSameSizeAs(e.conversations());
+                for (int i = 0; i < e.conversations().size(); i++) {
+                    Frame.ConversationDigest x = e.conversations().get(i);
+                    Frame.ConversationDigest y = a.conversations().get(i);
+                    assertThat(Arrays.equals(y.conversation(), x.conversation())).as("conversation " + i).isTrue();
+                    assertThat(y.count()).as("count " + i).isEqualTo(x.count());
+                    assertThat(Arrays.equals(y.fingerprint(), x.fingerprint())).as("fingerprint " + i).isTrue();
+                }
+            }
+            case Frame.SyncRange e -> {
+                Frame.SyncRange a = (Frame.SyncRange) actual;
+                assertThat(a.syncId()).isEqualTo(e.syncId());
+                assertThat(Arrays.equals(a.conversation(), e.conversation())).as("conversation").isTrue();
+                assertThat(Arrays.equals(a.message(), e.message())).as("message").isTrue();
+            }
             case Frame.Forward e -> {
                 Frame.Forward a = (Frame.Forward) actual;
                 assertThat(a.toDevice()).isEqualTo(e.toDevice());
@@ -190,6 +249,13 @@ class FrameCodecTest {
             }
             // every other record has value equality (strings, primitives, lists of strings)
             default -> assertThat(actual).isEqualTo(expected);
+        }
+    }
+
+    static void assertSameBlobs(List<byte[]> actual, List<byte[]> expected, String what) {
+        assertThat(actual).as(what).hasSameSizeAs(expected);
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat(Arrays.equals(actual.get(i), expected.get(i))).as(what + " " + i).isTrue();
         }
     }
 
@@ -246,8 +312,8 @@ class FrameCodecTest {
     @Test
     void typeNumbersAreStable() {
         assertThat(smallFrames().stream().map(Frame::type).distinct().sorted().toList())
-                .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22,
-                        30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43);
+                .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 22,
+                        30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47);
     }
 
     @Test
@@ -265,15 +331,37 @@ class FrameCodecTest {
         assertThat(pe[pe.length - 1]).isEqualTo((byte) 1);
         pe = FrameCodec.encode(new Frame.PresenceEvent("", "", "", false));
         assertThat(pe[pe.length - 1]).isEqualTo((byte) 0);
+        // EventPush: i64 sync id | u16 count + (u32 len + bytes)* | u16 count + (u32 len + bytes)*
+        assertThat(FrameCodec.encode(new Frame.EventPush(2, List.of(new byte[] {7}), List.of(new byte[] {8, 9}))))
+                .containsExactly(1, 44, 0, 0, 0, 23, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0, 0, 0, 1, 7, 0, 1, 0, 0, 0, 2, 8, 9);
+        // EventAck: u16 count + 32-byte ids, no per-id length
+        byte[] ack = FrameCodec.encode(new Frame.EventAck(List.of(bytes(32, 1), bytes(32, 2))));
+        assertThat(ack).hasSize(Limits.HEADER_BYTES + 2 + 64);
+        assertThat(Arrays.copyOfRange(ack, 0, 8)).containsExactly(1, 45, 0, 0, 0, 66, 0, 2);
+        assertThat(Arrays.copyOfRange(ack, 8, 40)).isEqualTo(bytes(32, 1));
+        // SyncHello: i64 | bool | u16 count + (16 conversation | i32 count | 16 fingerprint)*
+        byte[] hello = FrameCodec.encode(new Frame.SyncHello(3, true,
+                List.of(new Frame.ConversationDigest(new byte[16], 258, new byte[16]))));
+        assertThat(hello).hasSize(Limits.HEADER_BYTES + 8 + 1 + 2 + 16 + 4 + 16);
+        assertThat(Arrays.copyOfRange(hello, 0, 17)).containsExactly(1, 46, 0, 0, 0, 47, 0, 0, 0, 0, 0, 0, 0, 3, 1, 0, 1);
+        assertThat(Arrays.copyOfRange(hello, 33, 37)).containsExactly(0, 0, 1, 2);
+        // SyncRange: i64 | 16 conversation | u32 len + bytes
+        byte[] range = FrameCodec.encode(new Frame.SyncRange(4, new byte[16], new byte[] {5, 6}));
+        assertThat(range).hasSize(Limits.HEADER_BYTES + 8 + 16 + 4 + 2);
+        assertThat(Arrays.copyOfRange(range, 30, 36)).containsExactly(0, 0, 0, 2, 5, 6);
     }
 
     @Test
-    void unicodeTextRoundTripsByteExactly() throws Exception {
+    void unicodeStringsRoundTripByteExactly() throws Exception {
+        // message text lives in ChatEvent now (see ChatEventTest); frame strings use the same UTF-8 rules
         String text = "Grüße, 世界! 👋🏽 \u0000 tab\t newline\n \uFFFD";
-        var m = new Frame.ChatMessage("id-ü", "ålice", "bøb", 1, 2, text);
-        Frame back = FrameCodec.decode(FrameCodec.encode(m));
+        var m = new Frame.Error(1, 2, text);
+        byte[] enc = FrameCodec.encode(m);
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        assertThat(Arrays.copyOfRange(enc, enc.length - utf8.length, enc.length)).isEqualTo(utf8);
+        Frame back = FrameCodec.decode(enc);
         assertThat(back).isEqualTo(m);
-        assertThat(((Frame.ChatMessage) back).text()).isEqualTo(text);
+        assertThat(((Frame.Error) back).message()).isEqualTo(text);
     }
 
     @Test
@@ -285,37 +373,12 @@ class FrameCodecTest {
     // ------------------------------------------------------------------ encode limits
 
     @Test
-    void textOfExactlyMaxBytesIsAccepted() throws Exception {
-        // multi-byte characters that land exactly on the limit: 5461 * 3 + 1 = 16384
-        String text = "€".repeat(Limits.MAX_TEXT_BYTES / 3) + "a".repeat(Limits.MAX_TEXT_BYTES % 3);
-        assertThat(text.getBytes(StandardCharsets.UTF_8)).hasSize(Limits.MAX_TEXT_BYTES);
-        var m = new Frame.ChatMessage("id", "a", "b", 1, 2, text);
-        assertThat(FrameCodec.decode(FrameCodec.encode(m))).isEqualTo(m);
-
-        String ascii = "a".repeat(Limits.MAX_TEXT_BYTES);
-        var m2 = new Frame.ChatMessage("id", "a", "b", 1, 2, ascii);
-        assertThat(FrameCodec.decode(FrameCodec.encode(m2))).isEqualTo(m2);
-    }
-
-    @Test
-    void textOneByteOverTheLimitIsRejectedByEncode() {
-        String ascii = "a".repeat(Limits.MAX_TEXT_BYTES + 1);
-        assertThatThrownBy(() -> FrameCodec.encode(new Frame.ChatMessage("id", "a", "b", 1, 2, ascii)))
-                .isInstanceOf(IllegalArgumentException.class);
-        // a multi-byte character pushing the UTF-8 length one byte over (16383 + 2)
-        String multi = "a".repeat(Limits.MAX_TEXT_BYTES - 1) + "é";
-        assertThat(multi.getBytes(StandardCharsets.UTF_8)).hasSize(Limits.MAX_TEXT_BYTES + 1);
-        assertThatThrownBy(() -> FrameCodec.encode(new Frame.ChatMessage("id", "a", "b", 1, 2, multi)))
-                .isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
     void nonTextStringsAreLimitedToMaxStringBytes() throws Exception {
         String max = "é".repeat(Limits.MAX_STRING_BYTES / 2);
         assertThat(FrameCodec.decode(FrameCodec.encode(new Frame.SetPresence(max)))).isEqualTo(new Frame.SetPresence(max));
         String over = "a".repeat(Limits.MAX_STRING_BYTES + 1);
         assertThatThrownBy(() -> FrameCodec.encode(new Frame.SetPresence(over))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> FrameCodec.encode(new Frame.ChatMessage(over, "a", "b", 1, 2, "t")))
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.Error(1, 2, over)))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> FrameCodec.encode(new Frame.Subscribe(List.of("ok", over))))
                 .isInstanceOf(IllegalArgumentException.class);
@@ -341,11 +404,52 @@ class FrameCodecTest {
     void payloadOverMaxFrameIsRejectedByEncode() {
         assertThatThrownBy(() -> FrameCodec.encode(new Frame.Route(1, "d", new byte[Limits.MAX_FRAME_PAYLOAD])))
                 .isInstanceOf(IllegalArgumentException.class);
+        Frame.EventPush full = eventPushNearTheLimit();
+        List<byte[]> oneMoreCert = new ArrayList<>(full.certificates());
+        oneMoreCert.add(new byte[1]);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.EventPush(0, full.events(), oneMoreCert)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void eventPushNearTheLimitFillsTheFrame() throws Exception {
+        Frame.EventPush p = eventPushNearTheLimit();
+        int payload = FrameCodec.encode(p).length - Limits.HEADER_BYTES;
+        assertThat(payload).isLessThanOrEqualTo(Limits.MAX_FRAME_PAYLOAD).isGreaterThan(Limits.MAX_FRAME_PAYLOAD - 256);
+        assertThat(p.events()).hasSizeGreaterThan(2);
+        // the events inside are real, decodable events
+        for (byte[] e : p.events()) assertThat(ChatEvent.decode(e).event().text()).isNotEmpty();
     }
 
     @Test
     void unknownCannotBeEncoded() {
         assertThatThrownBy(() -> FrameCodec.encode(new Frame.Unknown(99, 0))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void encodeRejectsEventAndSyncFieldsItsDecoderWouldReject() {
+        List<byte[]> tooManyEvents = IntStream.rangeClosed(0, Limits.MAX_PUSH_EVENTS).mapToObj(i -> new byte[0]).toList();
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.EventPush(0, tooManyEvents, List.of())))
+                .isInstanceOf(IllegalArgumentException.class);
+        List<byte[]> tooManyCerts = IntStream.rangeClosed(0, Limits.MAX_PUSH_CERTIFICATES).mapToObj(i -> new byte[0]).toList();
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.EventPush(0, List.of(), tooManyCerts)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.EventPush(0, List.of(new byte[ChatEvent.MAX_EVENT_BYTES + 1]), List.of())))
+                .isInstanceOf(IllegalArgumentException.class);
+        List<byte[]> tooManyIds = IntStream.rangeClosed(0, Limits.MAX_ACK_IDS).mapToObj(i -> new byte[32]).toList();
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.EventAck(tooManyIds))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.EventAck(List.of(new byte[31]))))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.SyncHello(1, false,
+                List.of(new Frame.ConversationDigest(new byte[15], 0, new byte[16])))))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.SyncHello(1, false,
+                List.of(new Frame.ConversationDigest(new byte[16], 0, new byte[17])))))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.SyncRange(1, new byte[17], new byte[0])))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.SyncRange(1, new byte[16], new byte[Limits.MAX_RECONCILE_BYTES + 1])))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -368,7 +472,7 @@ class FrameCodecTest {
     @Nested
     class Header {
         @ParameterizedTest
-        @ValueSource(ints = {0, 18, 19, 23, 99, 200, 255})
+        @ValueSource(ints = {0, 18, 19, 20, 21, 23, 48, 99, 200, 255})
         void unknownTypeAtVersionOneDecodesToUnknown(int type) throws Exception {
             byte[] payload = bytes(17, type);
             Frame f = FrameCodec.decode(frame(1, type, payload));
@@ -521,9 +625,8 @@ class FrameCodecTest {
         assertThat(FrameCodec.decode(frame(1, 12, new P().u16(ok.length).raw(ok).bytes())))
                 .isEqualTo(new Frame.SetPresence(new String(ok, StandardCharsets.US_ASCII)));
 
-        byte[] bigText = "a".repeat(Limits.MAX_TEXT_BYTES + 1).getBytes(StandardCharsets.US_ASCII);
-        assertRejected(frame(1, 20, new P().str("i").str("f").str("t").i64(1).i64(2)
-                .u16(bigText.length).raw(bigText).bytes()));
+        // the last string of an Error frame
+        assertRejected(frame(1, 4, new P().i64(1).i32(2).u16(big.length).raw(big).bytes()));
         // a string whose length runs past the end
         assertRejected(frame(1, 12, new P().u16(10).raw('a', 'b').bytes()));
     }
@@ -543,6 +646,95 @@ class FrameCodecTest {
                 .str("d").str("u").str("p").str("o").u16(0).i32(overCert.length).raw(overCert).i64(0).bytes()));
     }
 
+    @Test
+    void eventPushWithMoreThanMaxPushEventsIsRejected() throws Exception {
+        // the (empty) events are actually present, so only the count check can reject
+        P over = new P().i64(0).u16(Limits.MAX_PUSH_EVENTS + 1);
+        for (int i = 0; i <= Limits.MAX_PUSH_EVENTS; i++) over.i32(0);
+        assertRejected(frame(1, 44, over.u16(0).bytes()));
+        assertRejected(frame(1, 44, new P().i64(0).u16(0xffff).bytes()));
+
+        P atMax = new P().i64(0).u16(Limits.MAX_PUSH_EVENTS);
+        for (int i = 0; i < Limits.MAX_PUSH_EVENTS; i++) atMax.i32(0);
+        assertThat(((Frame.EventPush) FrameCodec.decode(frame(1, 44, atMax.u16(0).bytes()))).events())
+                .hasSize(Limits.MAX_PUSH_EVENTS);
+
+        // certificates: count and size
+        P certs = new P().i64(0).u16(0).u16(Limits.MAX_PUSH_CERTIFICATES + 1);
+        for (int i = 0; i <= Limits.MAX_PUSH_CERTIFICATES; i++) certs.i32(0);
+        assertRejected(frame(1, 44, certs.bytes()));
+        byte[] bigCert = new byte[Limits.MAX_CERTIFICATE_BYTES + 1];
+        assertRejected(frame(1, 44, new P().i64(0).u16(0).u16(1).i32(bigCert.length).raw(bigCert).bytes()));
+        // an event over ChatEvent.MAX_EVENT_BYTES, and one whose length runs past the end
+        byte[] bigEvent = new byte[ChatEvent.MAX_EVENT_BYTES + 1];
+        assertRejected(frame(1, 44, new P().i64(0).u16(1).i32(bigEvent.length).raw(bigEvent).u16(0).bytes()));
+        assertRejected(frame(1, 44, new P().i64(0).u16(1).i32(-1).bytes()));
+        assertRejected(frame(1, 44, new P().i64(0).u16(2).i32(1).raw(7).i32(5).raw(1, 2).bytes()));
+        byte[] maxEvent = new byte[ChatEvent.MAX_EVENT_BYTES];
+        assertThat(((Frame.EventPush) FrameCodec.decode(frame(1, 44, new P().i64(0).u16(1).i32(maxEvent.length)
+                .raw(maxEvent).u16(0).bytes()))).events().get(0)).hasSize(ChatEvent.MAX_EVENT_BYTES);
+    }
+
+    @Test
+    void eventAckOverMaxAckIdsOrTruncatedIsRejected() throws Exception {
+        byte[] ids = bytes((Limits.MAX_ACK_IDS + 1) * ChatEvent.ID_BYTES, 30);
+        assertRejected(frame(1, 45, new P().u16(Limits.MAX_ACK_IDS + 1).raw(ids).bytes()));
+        assertRejected(frame(1, 45, new P().u16(0xffff).raw(ids).bytes()));
+        byte[] atMax = Arrays.copyOf(ids, Limits.MAX_ACK_IDS * ChatEvent.ID_BYTES);
+        assertThat(((Frame.EventAck) FrameCodec.decode(frame(1, 45, new P().u16(Limits.MAX_ACK_IDS).raw(atMax).bytes()))).ids())
+                .hasSize(Limits.MAX_ACK_IDS);
+
+        // truncated: fewer id bytes than the count promises
+        assertRejected(frame(1, 45, new P().u16(1).raw(new byte[ChatEvent.ID_BYTES - 1]).bytes()));
+        assertRejected(frame(1, 45, new P().u16(2).raw(new byte[ChatEvent.ID_BYTES + 16]).bytes()));
+        assertRejected(frame(1, 45, new P().u16(3).bytes()));
+        assertRejected(frame(1, 45, new P().u8(0).bytes()));
+        assertRejected(frame(1, 45, new byte[0]));
+        assertThat(((Frame.EventAck) FrameCodec.decode(frame(1, 45, new P().u16(1).raw(new byte[ChatEvent.ID_BYTES]).bytes()))).ids())
+                .hasSize(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {-1, -2, Integer.MIN_VALUE})
+    void syncHelloWithANegativeCountIsRejected(int count) throws Exception {
+        byte[] conv = bytes(16, 31);
+        byte[] fp = bytes(Limits.SYNC_FINGERPRINT_BYTES, 32);
+        assertRejected(frame(1, 46, new P().i64(1).u8(0).u16(1).raw(conv).i32(count).raw(fp).bytes()));
+        // also when it is not the first digest
+        assertRejected(frame(1, 46, new P().i64(1).u8(1).u16(2).raw(conv).i32(5).raw(fp).raw(conv).i32(count).raw(fp).bytes()));
+        // zero and the largest count are fine
+        for (int ok : new int[] {0, Integer.MAX_VALUE}) {
+            Frame.SyncHello h = (Frame.SyncHello) FrameCodec.decode(
+                    frame(1, 46, new P().i64(1).u8(0).u16(1).raw(conv).i32(ok).raw(fp).bytes()));
+            assertThat(h.conversations().get(0).count()).isEqualTo(ok);
+        }
+    }
+
+    @Test
+    void syncHelloOverMaxConversationsOrTruncatedIsRejected() {
+        P over = new P().i64(1).u8(0).u16(Limits.MAX_SYNC_CONVERSATIONS + 1);
+        for (int i = 0; i <= Limits.MAX_SYNC_CONVERSATIONS; i++) over.raw(new byte[16]).i32(0).raw(new byte[16]);
+        assertRejected(frame(1, 46, over.bytes()));
+        assertRejected(frame(1, 46, new P().i64(1).u8(0).u16(1).raw(new byte[16]).i32(0).raw(new byte[15]).bytes()));
+        assertRejected(frame(1, 46, new P().i64(1).u8(2).u16(0).bytes()));
+    }
+
+    @Test
+    void syncRangeWithATruncatedConversationIsRejected() throws Exception {
+        for (int n = 0; n < ChatEvent.CONVERSATION_BYTES; n++) {
+            assertRejected(frame(1, 47, new P().i64(1).raw(new byte[n]).bytes()));
+        }
+        // 12 conversation bytes + an empty message: read as a 16-byte conversation, the message length is missing
+        assertRejected(frame(1, 47, new P().i64(1).raw(new byte[12]).i32(0).bytes()));
+        assertRejected(frame(1, 47, new P().i64(1).raw(new byte[16]).bytes()));
+        assertRejected(frame(1, 47, new P().i64(1).raw(new byte[16]).i32(3).raw(1, 2).bytes()));
+        byte[] over = new byte[Limits.MAX_RECONCILE_BYTES + 1];
+        assertRejected(frame(1, 47, new P().i64(1).raw(new byte[16]).i32(over.length).raw(over).bytes()));
+        Frame.SyncRange r = (Frame.SyncRange) FrameCodec.decode(frame(1, 47, new P().i64(1).raw(bytes(16, 33)).i32(0).bytes()));
+        assertThat(r.conversation()).isEqualTo(bytes(16, 33));
+        assertThat(r.message()).isEmpty();
+    }
+
     static Stream<byte[]> invalidUtf8() {
         return Stream.of(
                 new byte[] {(byte) 0xc3, 0x28},                    // bad continuation
@@ -560,7 +752,7 @@ class FrameCodecTest {
     void invalidUtf8IsRejectedInEveryKindOfStringField(byte[] bad) {
         assertRejected(frame(1, 12, new P().u16(bad.length).raw(bad).bytes()));
         assertRejected(frame(1, 13, new P().u16(2).str("ok").u16(bad.length).raw(bad).bytes()));
-        assertRejected(frame(1, 20, new P().str("i").str("f").str("t").i64(1).i64(2).u16(bad.length).raw(bad).bytes()));
+        assertRejected(frame(1, 4, new P().i64(1).i32(2).u16(bad.length).raw(bad).bytes()));
         assertRejected(frame(1, 8, new P().i64(1).str("u").u16(1)
                 .str("d").u16(bad.length).raw(bad).str("p").str("o").u16(0).i32(0).i64(0).bytes()));
         try {
@@ -591,11 +783,13 @@ class FrameCodecTest {
 
     @Test
     void decodePayloadHonoursTheBufferPositionAndLimit() throws Exception {
-        byte[] payload = payloadOf(FrameCodec.encode(new Frame.ChatAck("abc")));
+        Frame.EventAck ack = new Frame.EventAck(List.of(bytes(32, 1), bytes(32, 2)));
+        byte[] payload = payloadOf(FrameCodec.encode(ack));
         byte[] padded = new byte[payload.length + 10];
+        Arrays.fill(padded, (byte) 0x7f);
         System.arraycopy(payload, 0, padded, 5, payload.length);
         ByteBuffer b = ByteBuffer.wrap(padded, 5, payload.length);
-        assertThat(FrameCodec.decodePayload(21, b)).isEqualTo(new Frame.ChatAck("abc"));
+        assertSameFrame(FrameCodec.decodePayload(45, b), ack);
         assertThat(FrameCodec.decodePayload(99, ByteBuffer.wrap(padded, 5, payload.length)))
                 .isEqualTo(new Frame.Unknown(99, payload.length));
     }
@@ -635,8 +829,8 @@ class FrameCodecTest {
         }
     }
 
-    private static final int[] KNOWN_TYPES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22,
-            30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43};
+    private static final int[] KNOWN_TYPES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 22,
+            30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47};
 
     @Test
     void fuzzRandomBytes() {
