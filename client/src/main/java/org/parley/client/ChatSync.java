@@ -365,6 +365,13 @@ final class ChatSync {
         chooseReplicas(now);
     }
 
+    /** Devices we did not know of came online: push the outbox to them and start sessions and syncs now. */
+    void devicesAppeared() {
+        lastPush.clear();
+        tick();
+        chooseReplicas(clock.millis());
+    }
+
     /** Candidate replicas: own devices first, archive nodes, then members' devices by path and recency. */
     private void chooseReplicas(long now) {
         Set<String> users = new LinkedHashSet<>();

@@ -1051,11 +1051,13 @@ public final class ClientDaemon implements AutoCloseable {
         if ((fetched == null || now - fetched > 15_000) && sn != null) {
             long id = nextRequest.getAndIncrement();
             devicesFetched.put(user, now);
-            boolean first = !devicesByUser.containsKey(user);
             request(sn, id, new Frame.Resolve(id, user)).whenCompleteAsync((f, t) -> {
                 if (t == null && f instanceof Frame.Resolved r) {
-                    devicesByUser.put(user, verified(user, r.devices()));
-                    if (first) chatSync.tick();
+                    List<DeviceRecord> fresh = verified(user, r.devices());
+                    List<DeviceRecord> old = devicesByUser.put(user, fresh);
+                    Set<String> before = new java.util.HashSet<>();
+                    if (old != null) for (DeviceRecord d : old) before.add(d.deviceId());
+                    if (fresh.stream().anyMatch(d -> !before.contains(d.deviceId()))) chatSync.devicesAppeared();
                 } else {
                     devicesFetched.remove(user);
                 }
