@@ -190,7 +190,9 @@ final class ChatSync {
         for (StoredEvent e : r.accepted()) net.notify("event", path, e);
         List<byte[]> ack = new ArrayList<>();
         for (Map.Entry<Id, String> h : r.held().entrySet()) if (h.getValue().equals(from.user())) ack.add(h.getKey().bytes());
-        if (!ack.isEmpty() && !from.user().equals(me)) {
+        // live pushes are acknowledged (receipts for the author's outbox); sync transfers are not: the author's own
+        // outbox pushes them live until someone acknowledges, and acking every synced event would double the traffic
+        if (!ack.isEmpty() && !from.user().equals(me) && p.syncId() == 0) {
             for (int i = 0; i < ack.size(); i += Limits.MAX_ACK_IDS) {
                 Frame.EventAck a = new Frame.EventAck(ack.subList(i, Math.min(ack.size(), i + Limits.MAX_ACK_IDS)));
                 if (via != null && via.isOpen()) via.send(a);

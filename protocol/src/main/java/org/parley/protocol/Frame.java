@@ -190,8 +190,8 @@ public sealed interface Frame {
     // ---- peer <-> peer (direct session or sealed in Route) ----
     /**
      * Conversation events (each {@link ChatEvent#encode()}d) and the author certificates (DER) that prove them.
-     * {@code syncId} 0: a live push of new events; otherwise the reconciliation it answers. Answered by
-     * {@link EventAck} for the events whose author is the sending device's user.
+     * {@code syncId} 0: a live push of new events, answered by {@link EventAck} for the events whose author is the
+     * sending device's user; otherwise events found missing by that reconciliation (not acknowledged).
      */
     record EventPush(long syncId, List<byte[]> events, List<byte[]> certificates) implements Frame {
         public int type() { return 44; }
