@@ -328,14 +328,15 @@ public final class ChatReplica implements AutoCloseable {
     /** A snapshot of a conversation's items for reconciliation (empty for an unknown conversation). */
     public synchronized SyncItems items(byte[] conversation) {
         Conversation c = conversations.get(new Id(conversation));
-        return SyncItems.of(c == null ? List.<SyncItem>of() : new ArrayList<>(c.items()));
+        return c == null ? SyncItems.EMPTY : c.snapshot();
     }
 
     /** The items a device of {@code peerUser} may hold of a conversation (see {@link Conversation#itemsVisibleTo}). */
     public synchronized SyncItems itemsFor(byte[] conversation, String peerUser) {
         Conversation c = conversations.get(new Id(conversation));
         if (c == null) return SyncItems.EMPTY;
-        return SyncItems.of(peerUser.equals(user) ? new ArrayList<>(c.items()) : c.itemsVisibleTo(peerUser));
+        if (peerUser.equals(user) || c.members().isMember(peerUser)) return c.snapshot();
+        return SyncItems.of(c.itemsVisibleTo(peerUser));
     }
 
     public synchronized boolean knows(byte[] conversation) {

@@ -46,6 +46,7 @@ public final class Conversation {
     private final Map<String, SyncItem> readUpTo = new HashMap<>();
     private final Set<String> everMembers = new TreeSet<>();
     private MemberState current = MemberState.EMPTY;
+    private org.parley.chat.sync.SyncItems snapshot;
     private boolean currentDirty;
 
     public Conversation(byte[] id) {
@@ -112,6 +113,12 @@ public final class Conversation {
         if (!everMembers.contains(user)) return out;
         for (SyncItem it : items) if (nodes.get(new Id(it.id())).visibleTo(user)) out.add(it);
         return out;
+    }
+
+    /** An immutable snapshot of the items for reconciliation, rebuilt only after a change. */
+    public org.parley.chat.sync.SyncItems snapshot() {
+        if (snapshot == null) snapshot = org.parley.chat.sync.SyncItems.of(items);
+        return snapshot;
     }
 
     public long hlcOf(byte[] eventId) {
@@ -307,6 +314,7 @@ public final class Conversation {
         heads.add(eid);
         items.add(item);
         currentDirty = true;
+        snapshot = null;
     }
 
     private void advanceRead(String user, SyncItem upTo) {

@@ -20,18 +20,18 @@ import org.parley.protocol.HybridClock;
 
 /** One replica's checks on received events, its views, and its durability across a restart. */
 class ChatReplicaTest {
-    static final CertificateAuthority CA = ConvergenceProperties.CA;
+    static final CertificateAuthority CA = ConvergenceTest.CA;
     @TempDir Path dir;
-    ConvergenceProperties.TestClock clock;
+    ConvergenceTest.TestClock clock;
     ChatReplica alice, bob, carol;
     final List<ChatReplica> open = new ArrayList<>();
 
     ChatReplica open(String device) {
         SqliteEventStore store = new SqliteEventStore(dir.resolve(device + ".db"));
-        CertificateVerifier v = new CertificateVerifier(ConvergenceProperties.NET, CA.publicKey(), clock);
-        ChatReplica r = new ChatReplica(store, new CertificateBook(v, store), ConvergenceProperties.DEVICES.get(device),
-                HexFormat.of().parseHex(Keys.deviceId(ConvergenceProperties.KEYS.get(device).getPublic())),
-                ConvergenceProperties.KEYS.get(device).getPrivate(), ConvergenceProperties.CERTS.get(device),
+        CertificateVerifier v = new CertificateVerifier(ConvergenceTest.NET, CA.publicKey(), clock);
+        ChatReplica r = new ChatReplica(store, new CertificateBook(v, store), ConvergenceTest.DEVICES.get(device),
+                HexFormat.of().parseHex(Keys.deviceId(ConvergenceTest.KEYS.get(device).getPublic())),
+                ConvergenceTest.KEYS.get(device).getPrivate(), ConvergenceTest.CERTS.get(device),
                 new HybridClock(clock), clock);
         open.add(r);
         return r;
@@ -39,7 +39,7 @@ class ChatReplicaTest {
 
     @BeforeEach
     void setUp() {
-        clock = new ConvergenceProperties.TestClock();
+        clock = new ConvergenceTest.TestClock();
         alice = open("alice1");
         bob = open("bob1");
         carol = open("carol1");
@@ -60,11 +60,11 @@ class ChatReplicaTest {
     }
 
     static byte[] signed(ChatEvent unsigned, String device) {
-        return CertificateBook.sign(unsigned, ConvergenceProperties.KEYS.get(device).getPrivate()).encode();
+        return CertificateBook.sign(unsigned, ConvergenceTest.KEYS.get(device).getPrivate()).encode();
     }
 
     static byte[] dev(String device) {
-        return HexFormat.of().parseHex(Keys.deviceId(ConvergenceProperties.KEYS.get(device).getPublic()));
+        return HexFormat.of().parseHex(Keys.deviceId(ConvergenceTest.KEYS.get(device).getPublic()));
     }
 
     @Test
@@ -74,8 +74,8 @@ class ChatReplicaTest {
         copy(alice, carol, g);
         byte[] head = alice.newest(g);
         long t = (clock.millis() << 16) + 10;
-        byte[] carolCert = ConvergenceProperties.CERTS.get("carol1");
-        byte[] bobCert = ConvergenceProperties.CERTS.get("bob1");
+        byte[] carolCert = ConvergenceTest.CERTS.get("carol1");
+        byte[] bobCert = ConvergenceTest.CERTS.get("bob1");
         List<byte[]> bad = List.of(
                 // carol is not a member
                 signed(ChatEvent.unsigned(Kind.MESSAGE, g, "carol", dev("carol1"), t, List.of(head), null, List.of(), "let me in"), "carol1"),
@@ -131,7 +131,7 @@ class ChatReplicaTest {
         assertThat(r.accepted()).hasSize(2);
         assertThat(bob.pendingCount()).isZero();
         // carol's older message arrives last but is shown where its time puts it
-        bob.receive(List.of(carolOffline.encoded()), List.of(ConvergenceProperties.CERTS.get("carol1")), "direct");
+        bob.receive(List.of(carolOffline.encoded()), List.of(ConvergenceTest.CERTS.get("carol1")), "direct");
         assertThat(bob.history(g, 100).stream().map(ChatReplica.Line::text))
                 .containsExactly("team", "written on the plane", "later, on the ground", "even later");
         assertThat(bob.unread(g)).isEqualTo(3);

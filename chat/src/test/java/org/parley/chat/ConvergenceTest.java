@@ -41,7 +41,7 @@ import org.parley.protocol.HybridClock;
  * everyone syncs, every replica of a current member holds the same events and shows the same history in the
  * same order.
  */
-class ConvergenceProperties {
+class ConvergenceTest {
     static final String NET = "proptest";
     static final Instant NB = Instant.parse("2026-01-01T00:00:00Z");
     static final Instant NA = Instant.parse("2027-01-01T00:00:00Z");
