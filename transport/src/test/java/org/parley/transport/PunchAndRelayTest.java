@@ -134,14 +134,16 @@ class PunchAndRelayTest {
             assertThat(c.peer().user()).isEqualTo("bob");
             assertThat(c.relayAddress()).isEqualTo(relay.address());
             String secret = "attack at dawn, the relay must not read this";
-            c.send(new Frame.ChatMessage("00000000000000000000000000000001", "alice", "bob", 1, 1, secret));
+            byte[] secretBytes = secret.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            c.send(new Frame.EventPush(0, java.util.List.of(secretBytes), java.util.List.of()));
             c.send(new Frame.Ping(99));
             await().atMost(Duration.ofSeconds(10)).until(() -> aliceRec.frames.contains(new Frame.Pong(99)));
             assertThat(bobIn.connected).hasSize(1);
             Connection in = bobIn.connected.get(0);
             assertThat(in.peer().user()).isEqualTo("alice");
             assertThat(in.relayAddress()).isEqualTo(relay.address());
-            assertThat(bobIn.frames).anyMatch(f -> f instanceof Frame.ChatMessage m && m.text().equals(secret));
+            assertThat(bobIn.frames).anyMatch(f -> f instanceof Frame.EventPush p && p.events().size() == 1
+                    && java.util.Arrays.equals(p.events().get(0), secretBytes));
             assertThat(relay.forwarded.get()).isGreaterThan(4);
             byte[] needle = secret.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             for (byte[] d : relay.seen) assertThat(indexOf(d, needle)).as("plaintext in a relayed datagram").isEqualTo(-1);
