@@ -105,6 +105,20 @@ public final class SqliteEventStore implements EventStore {
         return org.parley.identity.Keys.deviceId(x.getPublicKey());
     }
 
+    /** Runs a query whose first two columns are encoded and stored_at, with the given parameters. */
+    private List<StoredEvent> events(String sql, Object... params) {
+        List<StoredEvent> out = new ArrayList<>();
+        try (PreparedStatement p = db.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) p.setObject(i + 1, params[i]);
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) out.add(StoredEvent.load(r.getBytes(1), r.getLong(2)));
+            }
+        } catch (SQLException e) {
+            throw failure("read events", e);
+        }
+        return out;
+    }
+
     @Override
     public synchronized List<byte[]> conversationIds() {
         List<byte[]> out = new ArrayList<>();
@@ -147,35 +161,16 @@ public final class SqliteEventStore implements EventStore {
     @Override
     public synchronized List<StoredEvent> last(byte[] conversation, Set<Integer> kindCodes, int limit) {
         String kinds = kindCodes.stream().map(String::valueOf).collect(Collectors.joining(","));
-        List<StoredEvent> out = new ArrayList<>();
-        try (PreparedStatement p = db.prepareStatement("SELECT encoded, stored_at FROM events WHERE conv=? AND kind IN (" + kinds
-                + ") ORDER BY hlc DESC, id DESC LIMIT ?")) {
-            p.setBytes(1, conversation);
-            p.setInt(2, Math.max(1, limit));
-            try (ResultSet r = p.executeQuery()) {
-                while (r.next()) out.add(StoredEvent.load(r.getBytes(1), r.getLong(2)));
-            }
-        } catch (SQLException e) {
-            throw failure("read events", e);
-        }
+        List<StoredEvent> out = events("SELECT encoded, stored_at FROM events WHERE conv=? AND kind IN (" + kinds
+                + ") ORDER BY hlc DESC, id DESC LIMIT ?", conversation, Math.max(1, limit));
         Collections.reverse(out);
         return out;
     }
 
     @Override
     public synchronized List<StoredEvent> modifiersSince(byte[] conversation, long fromHlc) {
-        List<StoredEvent> out = new ArrayList<>();
-        try (PreparedStatement p = db.prepareStatement(
-                "SELECT encoded, stored_at FROM events WHERE conv=? AND hlc>=? AND target IS NOT NULL ORDER BY hlc, id")) {
-            p.setBytes(1, conversation);
-            p.setLong(2, fromHlc);
-            try (ResultSet r = p.executeQuery()) {
-                while (r.next()) out.add(StoredEvent.load(r.getBytes(1), r.getLong(2)));
-            }
-        } catch (SQLException e) {
-            throw failure("read events", e);
-        }
-        return out;
+        return events("SELECT encoded, stored_at FROM events WHERE conv=? AND hlc>=? AND target IS NOT NULL ORDER BY hlc, id",
+                conversation, fromHlc);
     }
 
     @Override
@@ -262,18 +257,8 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public synchronized List<StoredEvent> unconfirmed(String author, long sinceHlc, int limit) {
-        List<StoredEvent> out = new ArrayList<>();
-        try (PreparedStatement p = db.prepareStatement("SELECT e.encoded, e.stored_at" + UNCONFIRMED + " ORDER BY e.hlc, e.id LIMIT ?")) {
-            p.setString(1, author);
-            p.setLong(2, sinceHlc);
-            p.setInt(3, Math.max(1, limit));
-            try (ResultSet r = p.executeQuery()) {
-                while (r.next()) out.add(StoredEvent.load(r.getBytes(1), r.getLong(2)));
-            }
-        } catch (SQLException e) {
-            throw failure("read events", e);
-        }
-        return out;
+        return events("SELECT e.encoded, e.stored_at" + UNCONFIRMED + " ORDER BY e.hlc, e.id LIMIT ?", author, sinceHlc,
+                Math.max(1, limit));
     }
 
     @Override
