@@ -79,6 +79,7 @@ final class ChatSync {
     private final Map<String, Long> helloSentAt = new HashMap<>();
     private final Map<String, Long> syncedAt = new HashMap<>();
     private final Map<String, Long> usefulAt = new HashMap<>();
+    private final Map<String, Long> catchUpAt = new HashMap<>();
     /** Certificates already sent on a session (by connection identity), so each travels once per session. */
     private final Map<Connection, Set<Id>> certsSent = new java.util.WeakHashMap<>();
     private long lastTick;
@@ -199,11 +200,17 @@ final class ChatSync {
                 else net.route(from, a);
             }
         }
-        if (!r.incomplete().isEmpty()) {
-            // parents we lack: reconcile those conversations with the sender now
+        if (!r.incomplete().isEmpty() && p.syncId() == 0) {
+            // a live push whose parents we lack: reconcile those conversations with the sender now (events that come
+            // in a reconciliation wait for the rest of it, which brings their parents)
             if (via != null && via.isOpen()) {
                 long id = nextSync.getAndIncrement();
-                for (Id conv : r.incomplete()) startRange(via, id, conv.bytes());
+                long now = clock.millis();
+                for (Id conv : r.incomplete()) {
+                    // at most one such catch-up per peer and conversation every 5 s: a burst of pushes starts one
+                    Long last = catchUpAt.put(from.deviceId() + conv.hex(), now);
+                    if (last == null || now - last >= 5_000) startRange(via, id, conv.bytes());
+                }
             } else {
                 for (DeviceRecord d : net.devices(from.user())) if (d.deviceId().equals(from.deviceId())) net.ensure(d);
             }
