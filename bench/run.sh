@@ -4,6 +4,10 @@
 #   bench/run.sh [attach|route|e2e|baseline-xmpp|relay|natlab|direct|drill|lookup|all] [--clients N] [--seconds S] [--rounds R]
 #                [--pairs 1,10,100] [--concurrency C] [--users U] [--warmup W] [--bench-threads T]
 #                [--supernodes S] [--kill K] [--capacity C] [--published U] [--window W] [--no-xmpp]
+#   bench/run.sh chat-sync [--history N] [--missing M] [--small-diff 1000,500] [--offline K] [--event-bytes B]
+#                [--cases catchup,small-diff,identical] [--repeat R] [--no-xmpp] [--no-cache]
+#                (two daemon processes reconcile a group conversation; dispatched by Bench to ChatSyncScenario;
+#                 generated histories are cached in bench/target/chat-sync-cache)
 #
 # Finds the JDK the way ./parley does, builds the project (mvn -q install -DskipTests) when sources changed,
 # and runs org.parley.bench.Bench on bench/target/classes + bench/target/lib (copy-dependencies).
@@ -13,6 +17,7 @@
 #   BENCH_JAVA_OPTS            extra JVM options of the benchmark JVM
 #   BENCH_SUPERNODE_JAVA_OPTS  extra JVM options of the spawned supernode JVM (and of the relay JVM of 'relay')
 #   BENCH_RECEIVER_JAVA_OPTS   extra JVM options of the receiving JVM of 'direct'
+#   BENCH_DAEMON_JAVA_OPTS     extra JVM options of the client daemon processes of 'chat-sync'
 #   BENCH_NO_BUILD=1           never build; use what is in bench/target
 #   BENCH_EJABBERDCTL          ejabberdctl to use for baseline-xmpp (default /usr/sbin/ejabberdctl)
 #   BENCH_DEBUG=1              report every bench client whose supernode connection closes

@@ -138,6 +138,10 @@ public final class Bench {
                              supernode pipelining Resolve (W in flight each, default 16): lookups/s and latency of that
                              supernode; vs ejabberd answering vCard gets from as many XMPP sessions
               all            all of the above (default)
+              chat-sync      two daemon processes reconcile a group conversation (not part of 'all'); options:
+                             [--history N] [--missing M] [--small-diff 1000,500] [--offline K] [--event-bytes B]
+                             [--cases catchup,small-diff,identical] [--repeat R] [--no-xmpp] [--no-cache]
+                             (defaults 100,000 / 10,000 / 1%,0.5% / 100 / 1024 / all / 3; vs ejabberd MAM)
               --clients N      bench clients for attach/route (default 1000)
               --seconds S      measured seconds per level (default 10)
               --pairs LIST     round trips in flight for route and baseline-xmpp (default 1,10,100)
@@ -218,6 +222,7 @@ public final class Bench {
     }
 
     static int run(String[] args) {
+        if (List.of(args).contains(ChatSyncScenario.NAME)) return ChatSyncScenario.command(args); // has its own options
         Options o = Options.parse(args);
         return session("bench", (results, cleanup, tmp) -> {
             Context ctx = new Context(o, results, cleanup, tmp);
