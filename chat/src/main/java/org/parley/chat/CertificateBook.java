@@ -75,8 +75,12 @@ public final class CertificateBook implements AuthorVerifier {
         if (l.isEmpty()) return "no certificate of device " + device;
         long at = HybridClock.millis(e.hlc());
         String why = "no certificate of " + e.author() + "/" + device + " covers the event's time";
+        List<DeviceCertificate> snapshot;
         synchronized (l) {
-            for (DeviceCertificate c : l) {
+            snapshot = List.copyOf(l); // verify outside the lock: events of one device are checked in parallel
+        }
+        {
+            for (DeviceCertificate c : snapshot) {
                 if (!c.user().equals(e.author())) {
                     why = "device " + device + " belongs to " + c.user() + ", not " + e.author();
                     continue;
