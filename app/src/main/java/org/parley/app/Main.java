@@ -398,13 +398,19 @@ public final class Main {
             subcommands = {ClientCmd.Init.class, ClientCmd.Login.class, ClientCmd.Run.class, ClientCmd.Send.class,
                     ClientCmd.History.class, ClientCmd.ChatCmd.class, ClientCmd.Status.class, ClientCmd.Stop.class})
     static final class ClientCmd {
-        @Option(names = "--home", required = true, paramLabel = "DIR",
-                description = "this device's folder (keys, certificate, messages); an archive node's --data folder works too") Path home;
+        @Option(names = "--home", paramLabel = "DIR",
+                description = "this device's folder (keys, certificate, messages; required except for --help); an archive node's --data folder works too") Path home;
 
         /** The --home of the enclosing {@code client} command, however deep the subcommand. */
         static Path home(CommandLine.Model.CommandSpec spec) {
             for (CommandLine.Model.CommandSpec s = spec.parent(); s != null; s = s.parent()) {
-                if (s.userObject() instanceof ClientCmd c) return c.home;
+                if (s.userObject() instanceof ClientCmd c) {
+                    if (c.home == null) {
+                        // not required by picocli, so that 'client <command> --help' works without it
+                        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--home=DIR'");
+                    }
+                    return c.home;
+                }
             }
             throw new IllegalStateException("no --home given");
         }

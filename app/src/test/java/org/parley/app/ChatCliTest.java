@@ -154,6 +154,19 @@ class ChatCliTest {
     // ------------------------------------------------------------------ happy path
 
     @Test
+    void helpOfClientCommandsNeedsNoHomeButTheCommandsDo() {
+        for (String[] args : List.of(new String[] {"client", "chat", "list", "--help"}, new String[] {"client", "send", "--help"},
+                new String[] {"client", "chat", "create", "--help"})) {
+            Result r = run("", args);
+            assertThat(r.code()).as(String.join(" ", args)).isZero();
+            assertThat(r.out()).startsWith("Usage: parley client");
+        }
+        Result r = run("", "client", "chat", "list");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip().lines().toList()).singleElement().asString().startsWith("parley: ").contains("--home");
+    }
+
+    @Test
     void groupLifecycle() throws IOException {
         String id = createGroup("Team", "bob, carol");
 
