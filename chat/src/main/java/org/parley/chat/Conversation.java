@@ -121,16 +121,6 @@ public final class Conversation {
         return snapshot;
     }
 
-    public long hlcOf(byte[] eventId) {
-        Node n = nodes.get(new Id(eventId));
-        return n == null ? -1 : n.hlc;
-    }
-
-    public Kind kindOf(byte[] eventId) {
-        Node n = nodes.get(new Id(eventId));
-        return n == null ? null : n.kind;
-    }
-
     /** The verdict on an event. */
     public sealed interface Verdict {
         record Accept() implements Verdict {}
@@ -320,11 +310,6 @@ public final class Conversation {
     private void advanceRead(String user, SyncItem upTo) {
         SyncItem old = readUpTo.get(user);
         if (old == null || old.compareTo(upTo) < 0) readUpTo.put(user, upTo);
-    }
-
-    /** Where a user has read up to (their newest read marker or own message), or null. */
-    public SyncItem readUpTo(String user) {
-        return readUpTo.get(user);
     }
 
     /** Messages by others after the user's read position. */

@@ -9,10 +9,6 @@ public record Id(byte[] bytes) implements Comparable<Id> {
         bytes = bytes.clone();
     }
 
-    public static Id ofHex(String hex) {
-        return new Id(HexFormat.of().parseHex(hex));
-    }
-
     public String hex() {
         return HexFormat.of().formatHex(bytes);
     }

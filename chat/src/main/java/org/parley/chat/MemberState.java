@@ -89,10 +89,6 @@ public final class MemberState {
         return created;
     }
 
-    int changeCount() {
-        return changes.size();
-    }
-
     /** This state with one more membership event (which comes after all of this state's events causally). */
     MemberState with(Change c) {
         List<Change> l = new ArrayList<>(changes.size() + 1);

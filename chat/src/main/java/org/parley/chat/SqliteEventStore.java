@@ -145,15 +145,11 @@ public final class SqliteEventStore implements EventStore {
     @Override
     public synchronized List<StoredEvent> get(Collection<byte[]> ids) {
         List<StoredEvent> out = new ArrayList<>(ids.size());
-        try (PreparedStatement p = db.prepareStatement("SELECT encoded, stored_at FROM events WHERE id=?")) {
-            for (byte[] id : ids) {
-                p.setBytes(1, id);
-                try (ResultSet r = p.executeQuery()) {
-                    if (r.next()) out.add(StoredEvent.load(r.getBytes(1), r.getLong(2)));
-                }
-            }
-        } catch (SQLException e) {
-            throw failure("read events", e);
+        List<byte[]> all = new ArrayList<>(ids);
+        for (int from = 0; from < all.size(); from += 500) { // one query per 500 ids (SQLite's parameter limit is 999+)
+            List<byte[]> chunk = all.subList(from, Math.min(all.size(), from + 500));
+            out.addAll(events("SELECT encoded, stored_at FROM events WHERE id IN ("
+                    + String.join(",", java.util.Collections.nCopies(chunk.size(), "?")) + ")", chunk.toArray()));
         }
         return out;
     }

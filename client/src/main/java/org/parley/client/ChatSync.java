@@ -85,7 +85,6 @@ final class ChatSync {
     private long lastTick;
     // figures for status and metrics
     final AtomicLong syncBytesOut = new AtomicLong(), syncBytesIn = new AtomicLong(), syncRounds = new AtomicLong();
-    final AtomicLong pushed = new AtomicLong();
 
     ChatSync(ChatReplica replica, String me, String myDevice, Clock clock, ScheduledExecutorService exec, Net net,
              long resendAfterMillis) {
@@ -140,7 +139,6 @@ final class ChatSync {
                 for (Frame.EventPush p : batches(0, events, certs, ROUTED_BATCH_BYTES)) net.route(cert, p);
             }
         }
-        pushed.addAndGet(events.size());
     }
 
     private void sendEvents(Connection c, long syncId, List<StoredEvent> events, List<byte[]> certs) {
@@ -175,7 +173,14 @@ final class ChatSync {
         return out;
     }
 
+    /** Encoded size of a frame, for the sync byte counters; pushes are sized from their layout, not re-encoded. */
     private static int frameBytes(Frame f) {
+        if (f instanceof Frame.EventPush p) {
+            int n = Limits.HEADER_BYTES + 8 + 2 + 2;
+            for (byte[] e : p.events()) n += 4 + e.length;
+            for (byte[] c : p.certificates()) n += 4 + c.length;
+            return n;
+        }
         return org.parley.protocol.FrameCodec.encode(f).length;
     }
 
