@@ -47,6 +47,8 @@ final class Demo implements Callable<Integer> {
         try {
             if (!net.awaitAttached(Duration.ofSeconds(20))) throw new UserError("demo clients did not attach to the supernode within 20 s");
             if (check) return check(net);
+            // everyone knows everyone: the UIs' contact lists start with the other demo users
+            for (String u : net.users()) for (String v : net.users()) if (!u.equals(v)) net.client(u).addContact(v);
             printGuide(net);
             Cli.awaitShutdown(() -> {
                 System.out.println("\nstopping the demo network...");
@@ -78,6 +80,9 @@ final class Demo implements Callable<Integer> {
                     + ", local API http://127.0.0.1:" + net.api(u).port() + ", home " + net.home(u)
                     + ", password " + net.password(u));
         }
+        System.out.println();
+        System.out.println("Web UI (open in a browser on this machine; each address carries that user's access token):");
+        for (String u : net.users()) System.out.println("  " + pad(u) + " " + net.api(u).uiUrl());
         System.out.println();
         System.out.println("Act as a user from another terminal, e.g.:");
         System.out.println("  " + self + " client --home " + net.home("alice") + " send --to bob \"hello bob\"");

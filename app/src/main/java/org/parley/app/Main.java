@@ -396,7 +396,8 @@ public final class Main {
     @Command(name = "client", mixinStandardHelpOptions = true,
             description = "Use Parley as a user: enrol this device, run the daemon, send and read 1:1 and group messages.",
             subcommands = {ClientCmd.Init.class, ClientCmd.Login.class, ClientCmd.Run.class, ClientCmd.Send.class,
-                    ClientCmd.History.class, ClientCmd.ChatCmd.class, ClientCmd.Status.class, ClientCmd.Stop.class})
+                    ClientCmd.History.class, ClientCmd.ChatCmd.class, ClientCmd.Contacts.class, ClientCmd.Ui.class,
+                    ClientCmd.Offline.class, ClientCmd.Online.class, ClientCmd.Status.class, ClientCmd.Stop.class})
     static final class ClientCmd {
         @Option(names = "--home", paramLabel = "DIR",
                 description = "this device's folder (keys, certificate, messages; required except for --help); an archive node's --data folder works too") Path home;
@@ -885,6 +886,75 @@ public final class Main {
                             x.path("user").asText() + "/" + x.path("deviceId").asText().substring(0, 8), x.path("path").asText(),
                             x.path("remote").asText(), x.path("rttMillis").asLong(), x.path("bytesSent").asLong(),
                             x.path("bytesReceived").asLong(), x.path("pathChanges").asInt(), via);
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "ui", mixinStandardHelpOptions = true,
+                description = "Print the address of the daemon's web UI (on 127.0.0.1; it carries the access token, keep it private).")
+        static final class Ui implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() throws Exception {
+                DaemonClient dc = DaemonClient.connect(home(spec));
+                dc.get("/api/v1/status"); // running and the token is good
+                System.out.println(dc.uiUrl());
+                return 0;
+            }
+        }
+
+        @Command(name = "offline", mixinStandardHelpOptions = true,
+                description = "Work offline: close the supernode link and every peer session; reading and writing go on locally.")
+        static final class Offline implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() throws Exception {
+                JsonNode r = DaemonClient.connect(home(spec)).post("/api/v1/connection", Map.of("online", false));
+                System.out.println("working offline (" + r.path("linkState").asText() + "); 'parley client online' reconnects");
+                return 0;
+            }
+        }
+
+        @Command(name = "online", mixinStandardHelpOptions = true, description = "Go back online after 'offline': reconnect and deliver what was written.")
+        static final class Online implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() throws Exception {
+                JsonNode r = DaemonClient.connect(home(spec)).post("/api/v1/connection", Map.of("online", true));
+                System.out.println("online (" + r.path("linkState").asText() + ")");
+                return 0;
+            }
+        }
+
+        @Command(name = "contacts", mixinStandardHelpOptions = true,
+                description = "List contacts with presence (added contacts and everyone you share a conversation with), or add/remove one.")
+        static final class Contacts implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--add", paramLabel = "USER", description = "add a contact") String add;
+            @Option(names = "--remove", paramLabel = "USER", description = "remove an added contact") String remove;
+            @Option(names = "--json") boolean json;
+
+            @Override
+            public Integer call() throws Exception {
+                DaemonClient dc = DaemonClient.connect(home(spec));
+                if (add != null) dc.post("/api/v1/contacts", Map.of("user", add));
+                if (remove != null) {
+                    if (!UserNames.isValid(remove)) throw new UserError("'" + remove + "' is not a valid user name");
+                    dc.delete("/api/v1/contacts/" + remove);
+                }
+                JsonNode l = dc.get("/api/v1/contacts");
+                if (json) {
+                    System.out.println(JSON.writeValueAsString(l));
+                    return 0;
+                }
+                if (l.isEmpty()) System.out.println("no contacts yet: add one with --add USER");
+                for (JsonNode c : l) {
+                    System.out.printf("%-24s %-8s %d device(s)%s%n", c.path("user").asText(), c.path("presence").asText(),
+                            c.path("devices").asInt(), c.path("added").asBoolean() ? "" : "  (from conversations)");
                 }
                 return 0;
             }

@@ -161,9 +161,9 @@ final class E2eScenario {
             this.daemon = daemon;
             this.to = to;
             daemon.addListener(e -> {
-                if ("delivered".equals(e.kind()) && e.detail() != null) {
+                if (e instanceof ClientDaemon.Event.Delivered d) {
                     long now = System.nanoTime();
-                    delivered.computeIfAbsent(e.detail(), k -> new CompletableFuture<>()).complete(now);
+                    for (String id : d.ids()) delivered.computeIfAbsent(id, k -> new CompletableFuture<>()).complete(now);
                 }
             });
         }

@@ -382,7 +382,8 @@ public final class ChatReplica implements AutoCloseable {
 
     /** One line of a conversation's history. */
     public record Line(String id, String author, long hlc, long sentAtMillis, String kind, String text, boolean edited,
-                       boolean deleted, Map<String, List<String>> reactions, List<String> users, List<String> heldBy) {}
+                       boolean deleted, Map<String, List<String>> reactions, List<String> users, List<String> heldBy,
+                       List<String> readBy) {}
 
     /** One conversation in the list. */
     public record Summary(String id, String kind, String name, List<String> members, int events, int unread,
@@ -492,13 +493,20 @@ public final class ChatReplica implements AutoCloseable {
         for (LineBuilder b : lines.values()) if (b.event.event().author().equals(user)) mine.add(b.event.id());
         Map<Id, Set<String>> held = store.receipts(mine);
         List<Line> out = new ArrayList<>();
+        Map<String, SyncItem> reads = c.readPositions();
         for (LineBuilder b : lines.values()) {
             ChatEvent e = b.event.event();
+            SyncItem at = new SyncItem(e.hlc(), b.event.id());
+            List<String> readBy = new ArrayList<>();
+            reads.forEach((u, pos) -> {
+                if (!u.equals(e.author()) && pos.compareTo(at) >= 0) readBy.add(u);
+            });
+            java.util.Collections.sort(readBy);
             Map<String, List<String>> r = new TreeMap<>();
             b.reactions.forEach((k, v) -> r.put(k, List.copyOf(v)));
             out.add(new Line(HexFormat.of().formatHex(b.event.id()), e.author(), e.hlc(), HybridClock.millis(e.hlc()),
                     e.kind().wireName(), b.text, b.edited, b.deleted, r, e.users(),
-                    List.copyOf(held.getOrDefault(b.event.key(), Set.of()))));
+                    List.copyOf(held.getOrDefault(b.event.key(), Set.of())), List.copyOf(readBy)));
         }
         return out;
     }

@@ -312,6 +312,11 @@ public final class Conversation {
         if (old == null || old.compareTo(upTo) < 0) readUpTo.put(user, upTo);
     }
 
+    /** Each user's read position: their newest message or read marker (never moves back). */
+    public Map<String, SyncItem> readPositions() {
+        return java.util.Collections.unmodifiableMap(readUpTo);
+    }
+
     /** Messages by others after the user's read position. */
     public int unread(String user) {
         SyncItem from = readUpTo.get(user);

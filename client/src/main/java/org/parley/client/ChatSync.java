@@ -63,7 +63,11 @@ final class ChatSync {
         /** Starts a session (direct, else relayed) to a device if there is none. */
         void ensure(DeviceRecord d);
 
-        void notify(String kind, String detail, StoredEvent event);
+        /** An event from another device was accepted into the store. */
+        void accepted(StoredEvent event);
+
+        /** A device of {@code user} confirmed holding these of our events. */
+        void delivered(String user, List<byte[]> ids);
     }
 
     private final ChatReplica replica;
@@ -193,7 +197,7 @@ final class ChatSync {
         log.debug("{}: push {} from {}: {} events, {} accepted, {} rejected, {} pending", me, p.syncId(), from.label(),
                 p.events().size(), r.accepted().size(), r.rejected(), r.pending());
         if (!r.accepted().isEmpty()) usefulAt.put(from.deviceId(), clock.millis());
-        for (StoredEvent e : r.accepted()) net.notify("event", path, e);
+        for (StoredEvent e : r.accepted()) net.accepted(e);
         List<byte[]> ack = new ArrayList<>();
         for (Map.Entry<Id, String> h : r.held().entrySet()) if (h.getValue().equals(from.user())) ack.add(h.getKey().bytes());
         // live pushes are acknowledged (receipts for the author's outbox); sync transfers are not: the author's own
@@ -225,7 +229,7 @@ final class ChatSync {
     void onAck(Frame.EventAck a, DeviceCertificate from, String path) {
         if (from.user().equals(me)) return;
         int n = replica.store().addReceipts(a.ids(), from.user(), path);
-        if (n > 0) net.notify("delivered", from.user(), null);
+        if (n > 0) net.delivered(from.user(), a.ids());
     }
 
     // ------------------------------------------------------------------ reconciliation

@@ -99,8 +99,17 @@ public final class ClientDaemon implements AutoCloseable {
         }
     }
 
-    /** Event published to local listeners (API event stream, tests). */
-    public record Event(String kind, StoredMessage message, String detail) {}
+    /** What the daemon tells local listeners (the API's event stream, bots, tests). */
+    public sealed interface Event {
+        /** An event was stored in a conversation: written here ({@code own}) or received from another device. */
+        record Stored(String conversation, String id, String kind, String author, boolean own) implements Event {}
+
+        /** A device of another user confirmed holding these of this device's events (hex ids). */
+        record Delivered(String user, List<String> ids) implements Event {}
+
+        /** A watched user's presence changed: online, away, busy or offline (over all their devices). */
+        record Presence(String user, String presence) implements Event {}
+    }
 
     private final Path home;
     private final ClientConfig config;
@@ -156,6 +165,11 @@ public final class ClientDaemon implements AutoCloseable {
     private final Object linkSignal = new Object();
     private volatile boolean running = true;
     private volatile String presence = "online";
+    /** False while the user works offline (no supernode link, no peer sessions). */
+    private volatile boolean online = true;
+    /** Watched users' presence per online device, as the supernode reports it. Worker thread writes. */
+    private final Map<String, Map<String, String>> presenceOf = new ConcurrentHashMap<>();
+    private final Contacts contacts;
     private volatile String renewalProblem;
     private volatile long nextRenewalAttempt;
 
@@ -229,6 +243,7 @@ public final class ClientDaemon implements AutoCloseable {
         this.promotion = new Promotion(new Promotion.PromotionPolicy(true, d.optIn(), d.minUptime().toMillis(),
                 d.minConfirmations(), 1000, 0.25, 120_000));
         this.hostCache = loadHostCache(home.resolve("hosts.txt"));
+        this.contacts = new Contacts(home.resolve(Contacts.FILE));
         this.planner = new AttachPlanner(hostCache, network.seeds().stream().map(HostPort::toString).toList(), random,
                 config.backoffBase(), config.backoffMax());
         this.peers = new PeerSessions(node, worker, clock, random, myDevice, config.peerDialTimeout(), config.directSessions(), peerHandler, signals);
@@ -411,6 +426,17 @@ public final class ClientDaemon implements AutoCloseable {
         listeners.add(l);
     }
 
+    public void removeListener(Consumer<Event> l) {
+        listeners.remove(l);
+    }
+
+    /** The connection state in brief (cheap: for polling). */
+    public record LinkSummary(boolean online, String linkState, int queued) {}
+
+    public LinkSummary linkSummary() {
+        return new LinkSummary(online, linkState, chatSync.outboxSize());
+    }
+
     private void emit(Event e) {
         for (Consumer<Event> l : listeners) {
             try {
@@ -447,13 +473,12 @@ public final class ClientDaemon implements AutoCloseable {
             return chat.post(conv, ChatEvent.Kind.MESSAGE, null, List.of(), text);
         });
         published(e);
-        StoredMessage m = new StoredMessage(HexFormat.of().formatHex(e.id()), to, me, to, e.event().hlc(),
+        return new StoredMessage(HexFormat.of().formatHex(e.id()), to, me, to, e.event().hlc(),
                 HybridClock.millis(e.event().hlc()), text, StoredMessage.QUEUED, null, e.storedAtMillis());
-        emit(new Event("message", m, "sent"));
-        return m;
     }
 
     private void published(StoredEvent e) {
+        emit(stored(e, true));
         worker.execute(() -> {
             if (watched.addAll(chat.members(e.conversation()))) resubscribe();
             chatSync.published(e);
@@ -506,6 +531,93 @@ public final class ClientDaemon implements AutoCloseable {
         return chat.list();
     }
 
+    /** One conversation's summary. */
+    public ChatReplica.Summary chatSummary(String idOrPrefix) {
+        return summary(chatResolve(idOrPrefix));
+    }
+
+    /** The 1:1 conversation with {@code user}, created (one signed event, pushed) if this device has none yet. */
+    public ChatReplica.Summary chatDirect(String user) {
+        if (!UserNames.isValid(user)) throw new BadRequest("'" + user + "' is not a valid user name");
+        byte[] id = Conversation.dmId(me, user);
+        boolean known = chat.knows(id);
+        chatCall(() -> chat.dm(user));
+        byte[] newest = known ? null : chat.newest(id);
+        if (newest != null) for (StoredEvent created : chat.store().get(List.of(newest))) published(created);
+        return summary(id);
+    }
+
+    // ------------------------------------------------------------------ contacts and presence
+
+    /** A contact: presence over all their devices (online, away, busy or offline) and whether the user added them. */
+    public record Contact(String user, String presence, int devices, boolean added) {}
+
+    /** Added contacts plus everyone this user shares a conversation with, by name. */
+    public List<Contact> contacts() {
+        java.util.TreeSet<String> users = new java.util.TreeSet<>(contacts.list());
+        for (ChatReplica.Summary s : chat.list()) if (s.member()) users.addAll(s.members());
+        users.remove(me);
+        List<Contact> out = new ArrayList<>();
+        Set<String> added = Set.copyOf(contacts.list());
+        for (String u : users) {
+            Map<String, String> devs = presenceOf.getOrDefault(u, Map.of());
+            out.add(new Contact(u, aggregatePresence(devs), devs.size(), added.contains(u)));
+        }
+        return out;
+    }
+
+    public Contact addContact(String user) {
+        if (!UserNames.isValid(user)) throw new BadRequest("'" + user + "' is not a valid user name");
+        if (user.equals(me)) throw new BadRequest("you cannot add yourself as a contact");
+        contacts.add(user);
+        worker.execute(() -> {
+            if (watched.add(user)) resubscribe();
+        });
+        return contacts().stream().filter(c -> c.user().equals(user)).findFirst().orElseThrow();
+    }
+
+    public void removeContact(String user) {
+        if (!UserNames.isValid(user)) throw new BadRequest("'" + user + "' is not a valid user name");
+        contacts.remove(user);
+    }
+
+    private static String aggregatePresence(Map<String, String> devices) {
+        String best = "offline";
+        for (String p : devices.values()) {
+            if (p.equals("online")) return "online";
+            if (p.equals("busy") || (p.equals("away") && best.equals("offline"))) best = p;
+        }
+        return best;
+    }
+
+    // ------------------------------------------------------------------ working offline
+
+    /**
+     * The "work offline" switch. Offline closes the supernode link and every peer session and keeps them closed:
+     * reads and writes go on against the local store, and everything written is pushed when back online.
+     */
+    public void setOnline(boolean on) {
+        if (online == on) return;
+        online = on;
+        log.info("{} is now working {}", me, on ? "online" : "offline");
+        if (!on) {
+            linkState = "offline";
+            Connection sn = supernode;
+            if (sn != null) sn.close();
+            worker.execute(() -> peers.setEnabled(false));
+        } else {
+            linkState = "connecting";
+            worker.execute(() -> peers.setEnabled(true));
+        }
+        synchronized (linkSignal) {
+            linkSignal.notifyAll();
+        }
+    }
+
+    public boolean online() {
+        return online;
+    }
+
     public byte[] chatResolve(String idOrPrefix) {
         return chatCall(() -> chat.resolve(idOrPrefix));
     }
@@ -548,7 +660,7 @@ public final class ClientDaemon implements AutoCloseable {
     public record SessionInfo(String user, String deviceId, String path, String via, String remote, long rttMillis,
                               long bytesSent, long bytesReceived, long sinceMillis, int pathChanges) {}
 
-    public record Status(String user, String deviceId, String presence, String linkState, String supernode,
+    public record Status(String user, String deviceId, String presence, boolean online, String linkState, String supernode,
                          String supernodeAddress, String observedAddress, long supernodeRttMillis, long attachedSince,
                          String lastLinkError, String localAddress, long certificateExpiresAt, long certificateRenewAt,
                          String renewalProblem, int queued, List<SessionInfo> sessions, String supernodeDuty,
@@ -589,7 +701,7 @@ public final class ClientDaemon implements AutoCloseable {
                     i.sinceMillis(), i.pathChanges()));
         }
         Connection sn = supernode;
-        return new Status(me, myDevice, presence, linkState, supernodeId,
+        return new Status(me, myDevice, presence, online, linkState, supernodeId,
                 sn == null ? null : HostPort.of(sn.remoteAddress()).toString(), observedAddress, supernodeRttMillis,
                 attachedSince, lastLinkError, HostPort.of(node.localAddress()).toString(),
                 credentials.expiresAt().toEpochMilli(), credentials.renewAt().toEpochMilli(), renewalProblem,
@@ -628,12 +740,23 @@ public final class ClientDaemon implements AutoCloseable {
      */
     private void attachLoop() {
         while (running) {
+            if (!online) {
+                linkState = "offline";
+                synchronized (linkSignal) {
+                    try {
+                        if (!online && running) linkSignal.wait(1000);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                continue;
+            }
             long now = clock.millis();
             List<String> round = new ArrayList<>(planner.round(now));
             if (round.isEmpty()) lastLinkError = "the network file lists no supernodes and the host cache is empty";
             Set<String> tried = new LinkedHashSet<>();
             boolean wasAttached = false;
-            while (!round.isEmpty() && running && tried.size() < 3 * AttachPlanner.ROUND_SIZE) {
+            while (!round.isEmpty() && running && online && tried.size() < 3 * AttachPlanner.ROUND_SIZE) {
                 String address = round.remove(0);
                 if (!tried.add(address)) continue;
                 HostPort hp;
@@ -674,7 +797,7 @@ public final class ClientDaemon implements AutoCloseable {
             if (!running) return;
             // after a link loss: straight back (a little jitter spreads a crowd); otherwise the planner's wait
             long delay = wasAttached ? random.nextLong(500) : planner.delayMillis();
-            if (!wasAttached && supernode == null && !"redirected".equals(linkState)) linkState = "connecting";
+            if (!wasAttached && supernode == null && !"redirected".equals(linkState)) linkState = online ? "connecting" : "offline";
             synchronized (linkSignal) {
                 try {
                     linkSignal.wait(Math.max(1, delay));
@@ -718,6 +841,10 @@ public final class ClientDaemon implements AutoCloseable {
         supernodeId = w.supernodeId();
         observedAddress = w.observedAddress();
         attachedSince = clock.millis();
+        if (!online) {
+            c.close();
+            throw new IOException("working offline");
+        }
         supernode = c;
         linkState = "attached";
         lastLinkError = null;
@@ -759,7 +886,8 @@ public final class ClientDaemon implements AutoCloseable {
             // closed either way
         }
         if (supernode == c) supernode = null;
-        linkState = "connecting";
+        linkState = online ? "connecting" : "offline";
+        worker.execute(this::presenceLost);
         for (CompletableFuture<Frame> r : requests.values()) r.completeExceptionally(new IOException("supernode link lost"));
         requests.clear();
         log.info("{} lost its supernode link; reconnecting", me);
@@ -905,6 +1033,7 @@ public final class ClientDaemon implements AutoCloseable {
     private void onAttached() {
         publishRecord();
         for (ChatReplica.Summary s : chat.list()) watched.addAll(s.members());
+        watched.addAll(contacts.list());
         watched.remove(me);
         watched.add(me); // our own other devices
         resubscribe();
@@ -934,7 +1063,26 @@ public final class ClientDaemon implements AutoCloseable {
             List<DeviceRecord> l = devicesByUser.get(p.user());
             if (l != null) devicesByUser.put(p.user(), l.stream().filter(d -> !d.deviceId().equals(p.deviceId())).toList());
         }
-        emit(new Event("presence", null, p.user() + " " + (p.online() ? p.presence() : "offline")));
+        String before = aggregatePresence(presenceOf.getOrDefault(p.user(), Map.of()));
+        Map<String, String> devs = presenceOf.computeIfAbsent(p.user(), k -> new ConcurrentHashMap<>());
+        if (p.online() && !p.presence().equals("invisible")) devs.put(p.deviceId(), p.presence());
+        else devs.remove(p.deviceId());
+        String after = aggregatePresence(devs);
+        if (!after.equals(before)) emit(new Event.Presence(p.user(), after));
+    }
+
+    /** The supernode link is gone, and with it presence news: watched users count as offline until re-attached. */
+    private void presenceLost() {
+        for (Map.Entry<String, Map<String, String>> e : presenceOf.entrySet()) {
+            String before = aggregatePresence(e.getValue());
+            e.getValue().clear();
+            if (!before.equals("offline")) emit(new Event.Presence(e.getKey(), "offline"));
+        }
+    }
+
+    private Event.Stored stored(StoredEvent e, boolean own) {
+        return new Event.Stored(HexFormat.of().formatHex(e.conversation()), HexFormat.of().formatHex(e.id()),
+                e.event().kind().wireName(), e.event().author(), own);
     }
 
     // ------------------------------------------------------------------ delivery
@@ -1033,13 +1181,13 @@ public final class ClientDaemon implements AutoCloseable {
         }
 
         @Override
-        public void notify(String kind, String detail, StoredEvent e) {
-            if (e == null) {
-                emit(new Event(kind, null, detail));
-                return;
-            }
-            emit(new Event(kind.equals("event") && e.event().kind() == ChatEvent.Kind.MESSAGE ? "message" : "chat", null,
-                    HexFormat.of().formatHex(e.conversation()) + " " + HexFormat.of().formatHex(e.id())));
+        public void accepted(StoredEvent e) {
+            emit(stored(e, false));
+        }
+
+        @Override
+        public void delivered(String user, List<byte[]> ids) {
+            emit(new Event.Delivered(user, ids.stream().map(HexFormat.of()::formatHex).toList()));
         }
     };
 
@@ -1140,7 +1288,7 @@ public final class ClientDaemon implements AutoCloseable {
     private final ConnectionHandler peerHandler = new ConnectionHandler() {
         @Override
         public void connected(Connection c) {
-            if (c.peer().role() == Role.SUPERNODE) {
+            if (c.peer().role() == Role.SUPERNODE || !online) {
                 c.close();
                 return;
             }

@@ -46,6 +46,11 @@ public final class DaemonClient {
         return "the client daemon for " + home + " is not running; start it with: parley client --home " + home + " run";
     }
 
+    /** The web UI's address, with the token in the fragment (the UI signs in with it and drops it). */
+    public String uiUrl() {
+        return base + "/#token=" + token;
+    }
+
     public static DaemonClient connect(Path home) throws DaemonException {
         JsonNode n;
         try {
@@ -60,6 +65,10 @@ public final class DaemonClient {
 
     public JsonNode get(String path) throws DaemonException {
         return call(HttpRequest.newBuilder(URI.create(base + path)).GET());
+    }
+
+    public JsonNode delete(String path) throws DaemonException {
+        return call(HttpRequest.newBuilder(URI.create(base + path)).DELETE());
     }
 
     public JsonNode post(String path, Object body) throws DaemonException {

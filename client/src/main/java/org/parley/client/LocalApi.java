@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,18 +20,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The daemon's local HTTP API on 127.0.0.1, guarded by a random bearer token that is written with the
- * port to HOME/api.json (mode 0600). Paths are in {@link #PATHS}; docs/protocol.md describes them.
+ * The daemon's local HTTP API and web UI on 127.0.0.1. The API is guarded by a random token written with the port
+ * to HOME/api.json (mode 0600): sent as a bearer token, or as the HttpOnly session cookie that
+ * {@code POST /api/v1/session} sets for the browser UI. Requests must name this address in their Host header (no DNS
+ * rebinding) and, when they carry an Origin, come from it. Paths are in {@link #PATHS}; docs/openapi.yaml is the
+ * full description (also served at /api/v1/openapi.yaml) and docs/protocol.md section 8 the summary.
  */
 public final class LocalApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LocalApi.class);
     public static final String API_FILE = "api.json";
     public static final String PATHS = """
+            GET  /                                   the web UI (static; it signs in with the token)
+            POST /api/v1/session                     (bearer token) set the UI's session cookie -> 204
+            DELETE /api/v1/session                   clear the session cookie -> 204
+            GET  /api/v1/openapi.yaml                this API described in OpenAPI 3.1
+            GET  /api/v1/stream                      WebSocket event stream: event, delivered, presence, status
             GET  /api/v1/status                      daemon, supernode link, sessions, queue
+            POST /api/v1/connection {online}         work offline (false) or online again (true)
+            GET  /api/v1/contacts                    contacts with presence
+            POST /api/v1/contacts {user}             add a contact -> 201 contact
+            DELETE /api/v1/contacts/{user}           remove an added contact -> 204
             POST /api/v1/messages {to, text}         store + queue a 1:1 message -> 201 message
             GET  /api/v1/messages?with=USER&limit=N  conversation history in display order
             GET  /api/v1/chats                       conversations (1:1 and groups): id, kind, name, members, unread
             POST /api/v1/chats {name, members}       create a group -> 201 conversation
+            POST /api/v1/chats/direct {user}         the 1:1 conversation with user (created if needed)
+            GET  /api/v1/chats/{id}                  one conversation
             POST /api/v1/chats/sync                  reconcile every conversation with the connected devices now
             GET  /api/v1/chats/{id}/events?limit=N   history in display order (edits, deletes, reactions applied)
             POST /api/v1/chats/{id}/events {kind, text?, target?, users?}
@@ -43,11 +58,20 @@ public final class LocalApi implements AutoCloseable {
     private final Javalin app;
     private final Path apiFile;
     private final Runnable onShutdown;
+    private final EventStream stream;
+    private final String token;
 
-    private LocalApi(Javalin app, Path apiFile, Runnable onShutdown) {
+    private LocalApi(Javalin app, Path apiFile, Runnable onShutdown, EventStream stream, String token) {
         this.app = app;
         this.apiFile = apiFile;
         this.onShutdown = onShutdown;
+        this.stream = stream;
+        this.token = token;
+    }
+
+    /** The web UI's address with the token in the fragment (never sent to the server, dropped by the UI). */
+    public String uiUrl() {
+        return "http://127.0.0.1:" + app.port() + "/#token=" + token;
     }
 
     private record ApiError(int status, String code, String message) {}
@@ -61,22 +85,100 @@ public final class LocalApi implements AutoCloseable {
         }
     }
 
+    /** The session cookie's name: per port, because browsers share cookies between the ports of one host. */
+    static String cookieName(int port) {
+        return "parley_session_" + port;
+    }
+
     public static LocalApi start(ClientDaemon daemon, int port, Runnable onShutdown) throws IOException {
         String token = Keys.randomToken(32);
         byte[] tokenBytes = token.getBytes(StandardCharsets.US_ASCII);
+        EventStream stream = new EventStream(daemon);
         Javalin app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.startupWatcherEnabled = false;
             cfg.http.maxRequestSize = 1024 * 1024L; // larger texts get a JSON 413 naming the limit
+            cfg.staticFiles.add(sf -> {
+                sf.hostedPath = "/";
+                sf.directory = "/org/parley/client/web";
+                sf.location = Location.CLASSPATH;
+                sf.headers = Map.of("Cache-Control", "no-cache", "X-Frame-Options", "DENY",
+                        "X-Content-Type-Options", "nosniff", "Referrer-Policy", "no-referrer",
+                        "Content-Security-Policy", "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
+                                + "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+            });
         });
-        app.before("/api/*", ctx -> {
+        int[] boundPort = {0};
+        // every request, UI or API: it must be addressed to this loopback port by name (no DNS rebinding), and a
+        // browser request must come from the UI's own origin
+        app.before(ctx -> {
+            String host = ctx.header("Host");
+            int p = boundPort[0];
+            if (host == null || !(host.equals("127.0.0.1:" + p) || host.equals("localhost:" + p) || host.equals("[::1]:" + p))) {
+                throw new ApiException(403, "forbidden", "requests must be addressed to 127.0.0.1:" + p);
+            }
+            String origin = ctx.header("Origin");
+            if (origin != null && !origin.equals("http://" + host)) {
+                throw new ApiException(403, "forbidden", "cross-origin requests are not allowed");
+            }
+        });
+        java.util.function.Predicate<Context> authorized = ctx -> {
             String h = ctx.header("Authorization");
-            byte[] given = h != null && h.startsWith("Bearer ") ? h.substring(7).getBytes(StandardCharsets.US_ASCII) : new byte[0];
-            if (!MessageDigest.isEqual(given, tokenBytes)) {
+            byte[] given = h != null && h.startsWith("Bearer ") ? h.substring(7).getBytes(StandardCharsets.US_ASCII) : null;
+            if (given == null) {
+                String c = ctx.cookie(cookieName(boundPort[0]));
+                given = c == null ? null : c.getBytes(StandardCharsets.US_ASCII);
+            }
+            return given != null && MessageDigest.isEqual(given, tokenBytes);
+        };
+        app.before("/api/*", ctx -> {
+            if (ctx.path().equals("/api/v1/stream")) return; // checked before the upgrade below
+            if (!authorized.test(ctx)) {
                 throw new ApiException(401, "unauthorized", "missing or wrong API token (see api.json in the client home)");
             }
         });
+        app.wsBeforeUpgrade("/api/v1/stream", ctx -> {
+            String host = ctx.header("Host");
+            String origin = ctx.header("Origin");
+            if (origin != null && !origin.equals("http://" + host)) {
+                throw new ApiException(403, "forbidden", "cross-origin requests are not allowed");
+            }
+            if (!authorized.test(ctx)) {
+                throw new ApiException(401, "unauthorized", "missing or wrong API token (see api.json in the client home)");
+            }
+        });
+        app.ws("/api/v1/stream", stream::configure);
+        app.post("/api/v1/session", ctx -> {
+            String h = ctx.header("Authorization");
+            if (h == null || !h.startsWith("Bearer ")) {
+                throw new ApiException(400, "bad_request", "send the token as 'Authorization: Bearer TOKEN' to sign in");
+            }
+            ctx.header("Set-Cookie", cookieName(boundPort[0]) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict");
+            ctx.status(204);
+        });
+        app.delete("/api/v1/session", ctx -> {
+            ctx.header("Set-Cookie", cookieName(boundPort[0]) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+            ctx.status(204);
+        });
+        app.get("/api/v1/openapi.yaml", ctx -> {
+            try (var in = LocalApi.class.getResourceAsStream("/org/parley/client/openapi.yaml")) {
+                if (in == null) throw new ApiException(404, "not_found", "this build has no openapi.yaml");
+                ctx.contentType("application/yaml").result(in.readAllBytes());
+            }
+        });
         app.get("/api/v1/status", ctx -> ctx.json(daemon.status()));
+        app.post("/api/v1/connection", ctx -> {
+            Object on = body(ctx).get("online");
+            if (!(on instanceof Boolean b)) throw new ApiException(400, "bad_request", "field 'online' (true or false) is required");
+            daemon.setOnline(b);
+            ctx.json(Map.of("online", daemon.online(), "linkState", daemon.status().linkState()));
+        });
+        app.get("/api/v1/contacts", ctx -> ctx.json(daemon.contacts()));
+        app.post("/api/v1/contacts", ctx -> ctx.status(201).json(daemon.addContact(str(body(ctx), "user"))));
+        app.delete("/api/v1/contacts/{user}", ctx -> {
+            daemon.removeContact(ctx.pathParam("user"));
+            ctx.status(204);
+        });
         app.post("/api/v1/messages", ctx -> {
             Map<String, Object> body = body(ctx);
             String to = str(body, "to");
@@ -97,6 +199,8 @@ public final class LocalApi implements AutoCloseable {
             daemon.syncNow();
             ctx.status(202).json(Map.of("syncing", true));
         });
+        app.post("/api/v1/chats/direct", ctx -> ctx.json(daemon.chatDirect(str(body(ctx), "user"))));
+        app.get("/api/v1/chats/{id}", ctx -> ctx.json(daemon.chatSummary(ctx.pathParam("id"))));
         app.get("/api/v1/chats/{id}/events", ctx -> ctx.json(daemon.chatHistory(ctx.pathParam("id"), limit(ctx, 1000))));
         app.post("/api/v1/chats/{id}/events", ctx -> {
             Map<String, Object> body = body(ctx);
@@ -147,13 +251,20 @@ public final class LocalApi implements AutoCloseable {
             error(ctx, new ApiError(500, "internal", "internal error: " + e.getClass().getSimpleName()));
         });
         app.error(404, ctx -> {
-            if (ctx.result() == null || ctx.result().isEmpty()) error(ctx, new ApiError(404, "not_found", "no such API path"));
+            String r = ctx.result();
+            if (r == null || r.isEmpty() || r.startsWith("Endpoint ")) error(ctx, new ApiError(404, "not_found", "no such path"));
         });
         try {
             app.start("127.0.0.1", port);
         } catch (RuntimeException e) {
-            throw new IOException("cannot start the local API on 127.0.0.1:" + port + ": address already in use");
+            boolean inUse = false;
+            for (Throwable t = e; t != null; t = t.getCause()) inUse |= t instanceof java.net.BindException;
+            if (!inUse) log.warn("local API start failed", e);
+            throw new IOException("cannot start the local API on 127.0.0.1:" + port + ": "
+                    + (inUse ? "address already in use" : e.getMessage()));
         }
+        boundPort[0] = app.port();
+        stream.start();
         Path apiFile = daemon.home().resolve(API_FILE);
         ObjectNode n = JSON.createObjectNode();
         n.put("url", "http://127.0.0.1:" + app.port());
@@ -161,8 +272,9 @@ public final class LocalApi implements AutoCloseable {
         n.put("token", token);
         n.put("pid", ProcessHandle.current().pid());
         n.put("user", daemon.user());
+        n.put("ui", "http://127.0.0.1:" + app.port() + "/#token=" + token);
         Keys.writeSecret(apiFile, n.toString().getBytes(StandardCharsets.UTF_8));
-        return new LocalApi(app, apiFile, onShutdown);
+        return new LocalApi(app, apiFile, onShutdown, stream, token);
     }
 
     private static void error(Context ctx, ApiError e) {
@@ -217,6 +329,7 @@ public final class LocalApi implements AutoCloseable {
         } catch (IOException ignored) {
             // stale file is handled by clients
         }
+        stream.close();
         app.stop();
     }
 }

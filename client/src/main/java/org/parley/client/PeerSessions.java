@@ -137,6 +137,8 @@ final class PeerSessions {
     private final Map<String, Link> links = new ConcurrentHashMap<>();
     private final Map<Connection, Long> lastHeard = new ConcurrentHashMap<>();
     private final Map<Connection, Long> lastPing = new ConcurrentHashMap<>();
+    /** False while the user works offline: no dials, no accepted sessions, no upkeep. */
+    private volatile boolean enabled = true;
 
     PeerSessions(QuicNode node, ScheduledExecutorService worker, Clock clock, RandomGenerator random, String myDevice,
                  Duration dialTimeout, boolean directAllowed, ConnectionHandler handler, Signals signals) {
@@ -161,6 +163,21 @@ final class PeerSessions {
         Link l = links.computeIfAbsent(device, Link::new);
         if (user != null) l.user = user;
         return l;
+    }
+
+    /**
+     * Work offline ({@code false}): closes every peer session and path attempt and refuses new ones until enabled
+     * again. Worker thread.
+     */
+    void setEnabled(boolean on) {
+        enabled = on;
+        if (on) return;
+        for (Link l : links.values()) {
+            for (Connection c : new Connection[] {l.direct, l.relayed}) if (c != null) c.close();
+        }
+        links.clear();
+        lastHeard.clear();
+        lastPing.clear();
     }
 
     // ------------------------------------------------------------------ queries
@@ -192,6 +209,7 @@ final class PeerSessions {
 
     /** We want a session with this device (it has messages waiting, or a call). Worker thread. */
     void ensure(DeviceRecord d) {
+        if (!enabled) return;
         Link l = link(d.deviceId(), d.user());
         if (d.observedAddress() != null && !d.observedAddress().isBlank()) l.observed = d.observedAddress();
         setLocals(l, d.localAddresses());
@@ -299,6 +317,7 @@ final class PeerSessions {
 
     /** A peer's Connect arrived (sealed, via the supernode). Worker thread. */
     void onConnect(String device, String user, Frame.Connect c) {
+        if (!enabled) return;
         Link l = link(device, user);
         if (!c.observedAddress().isBlank()) l.observed = c.observedAddress();
         if (!c.localAddresses().isEmpty()) setLocals(l, c.localAddresses());
@@ -319,6 +338,7 @@ final class PeerSessions {
     }
 
     private void onPunch(ControlDatagram.Punch p, InetSocketAddress from) {
+        if (!enabled) return;
         String device = p.senderDeviceHex();
         Link l = links.get(device);
         if (l == null || device.equals(myDevice)) return; // nobody we are talking to
@@ -374,6 +394,7 @@ final class PeerSessions {
 
     /** The supernode offers us the other side of a relay session a peer opened. Worker thread. */
     void onRelayOffer(Frame.RelayOffer o) {
+        if (!enabled) return;
         InetSocketAddress relay;
         try {
             relay = signals.relayAddress(o.relayAddress());
@@ -391,7 +412,7 @@ final class PeerSessions {
     /** A connection with a peer is up (dialed or accepted, direct or relayed). Worker thread. */
     void up(Connection c) {
         String device = c.peer().deviceId();
-        if (device.equals(myDevice)) {
+        if (device.equals(myDevice) || !enabled) {
             c.close();
             return;
         }
@@ -477,6 +498,7 @@ final class PeerSessions {
 
     /** Liveness and background upgrades; called every few hundred ms on the worker. */
     void tick() {
+        if (!enabled) return;
         long now = clock.millis();
         for (Link l : links.values()) {
             for (Connection c : new Connection[] {l.direct, l.relayed}) {
