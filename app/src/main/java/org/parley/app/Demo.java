@@ -47,11 +47,16 @@ final class Demo implements Callable<Integer> {
         try {
             if (!net.awaitAttached(Duration.ofSeconds(20))) throw new UserError("demo clients did not attach to the supernode within 20 s");
             if (check) return check(net);
-            // everyone knows everyone: the UIs' contact lists start with the other demo users
+            // an echo bot, a user of its own, shows a bot on the local API: write to "echo" from any UI
+            net.addDevice("echo", "echo", org.parley.identity.Role.USER);
+            net.startClient("echo");
+            org.parley.bots.EchoBot bot = org.parley.bots.EchoBot.start(net.home("echo"), "echo: ");
+            // everyone knows everyone: the UIs' contact lists start with the other demo users and the bot
             for (String u : net.users()) for (String v : net.users()) if (!u.equals(v)) net.client(u).addContact(v);
             printGuide(net);
             Cli.awaitShutdown(() -> {
                 System.out.println("\nstopping the demo network...");
+                bot.close();
                 net.close();
                 if (temp) DemoNetwork.deleteTree(dir);
             });
@@ -88,6 +93,7 @@ final class Demo implements Callable<Integer> {
         System.out.println("  " + self + " client --home " + net.home("alice") + " send --to bob \"hello bob\"");
         System.out.println("  " + self + " client --home " + net.home("bob") + " history --with alice");
         System.out.println("  " + self + " client --home " + net.home("carol") + " status");
+        System.out.println("The user \"echo\" is a bot (bots/ in the repository, on the same local API as the UI): it answers every message.");
         System.out.flush();
     }
 

@@ -48,10 +48,11 @@ import picocli.CommandLine.Parameters;
         description = {"Parley: self-hostable hybrid peer-to-peer communications, 1:1 and group chats.",
                 "Archive nodes keep an always-online replica of their account's conversations."},
         subcommands = {Main.LoginServerCmd.class, Main.NetworkCmd.class, Main.AccountCmd.class, Main.SupernodeCmd.class,
-                Main.ClientCmd.class, Main.ArchiveCmd.class, Demo.class, CommandLine.HelpCommand.class},
+                Main.ClientCmd.class, Main.ArchiveCmd.class, Main.BotCmd.class, Demo.class, CommandLine.HelpCommand.class},
         footer = {"", "Start with 'parley demo' for a whole network on this machine.",
                 "Group chats: 'parley client --home DIR chat --help'.",
-                "Archive nodes: 'parley archive --help'."})
+                "Archive nodes: 'parley archive --help'.",
+                "Web UI: 'parley client --home DIR ui' prints its address; bots: 'parley bot --help'."})
 public final class Main {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -968,6 +969,35 @@ public final class Main {
             public Integer call() throws Exception {
                 DaemonClient.connect(home(spec)).post("/api/v1/shutdown", Map.of());
                 System.out.println("daemon stopping");
+                return 0;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ bots
+
+    @Command(name = "bot", mixinStandardHelpOptions = true,
+            description = {"Run an example bot on a client daemon's local API (the bot is that daemon's user).",
+                    "Enrol an account for it like any user ('client init', 'client login', 'client run'), then start the bot."},
+            subcommands = {BotCmd.Echo.class})
+    static final class BotCmd {
+        @Command(name = "echo", mixinStandardHelpOptions = true,
+                description = "Answer every message (1:1 or group) with PREFIX + its text; catches up on unread ones after a restart.")
+        static final class Echo implements Callable<Integer> {
+            @Option(names = "--home", paramLabel = "DIR", required = true, description = "the bot's device folder (its daemon must be running)") Path home;
+            @Option(names = "--prefix", paramLabel = "TEXT", defaultValue = "echo: ", description = "put before the echoed text (default: '${DEFAULT-VALUE}')") String prefix;
+
+            @Override
+            public Integer call() throws Exception {
+                org.parley.bots.EchoBot bot;
+                try {
+                    bot = org.parley.bots.EchoBot.start(home, prefix);
+                } catch (org.parley.bots.BotClient.BotException e) {
+                    throw new UserError(e.getMessage());
+                }
+                System.out.println("echo bot for " + bot.user() + " running on the daemon in " + home + " (Ctrl-C stops it)");
+                System.out.flush();
+                Cli.awaitShutdown(bot::close);
                 return 0;
             }
         }
