@@ -868,7 +868,9 @@ public final class Main {
                 }
                 System.out.println("user       " + s.path("user").asText() + " (device " + s.path("deviceId").asText() + ")");
                 System.out.println("presence   " + s.path("presence").asText());
-                System.out.println("supernode  " + s.path("linkState").asText()
+                if (!s.path("online").asBoolean(true)) {
+                    System.out.println("supernode  offline (working offline: 'parley client online' reconnects)");
+                } else System.out.println("supernode  " + s.path("linkState").asText()
                         + (s.path("supernode").isNull() || s.path("supernode").isMissingNode() ? "" : " to " + s.path("supernode").asText()
                         + " at " + s.path("supernodeAddress").asText() + ", observed address " + s.path("observedAddress").asText()
                         + ", rtt " + s.path("supernodeRttMillis").asLong() + " ms")

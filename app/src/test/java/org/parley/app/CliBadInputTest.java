@@ -491,6 +491,29 @@ class CliBadInputTest {
         }
 
         @Test
+        void contactsUiAndWorkingOffline() throws IOException {
+            assertOneLineError(client("contacts", "--add", "Bad!"), 1, "Bad!", "not a valid user name");
+            assertOneLineError(client("contacts", "--remove", "Bad!"), 1, "Bad!", "not a valid user name");
+            assertOneLineError(client("contacts", "--add", "alice"), 1, "yourself");
+            Result added = client("contacts", "--add", "bob", "--json");
+            assertThat(added.code()).as("%s", added).isZero();
+            JsonNode l = JSON.readTree(added.out());
+            assertThat(l.get(0).path("user").asText()).isEqualTo("bob");
+            assertThat(l.get(0).path("added").asBoolean()).isTrue();
+            Result ui = client("ui");
+            assertThat(ui.code()).as("%s", ui).isZero();
+            assertThat(ui.out().strip()).isEqualTo(net.api("alice").uiUrl());
+            Result off = client("offline");
+            assertThat(off.code()).as("%s", off).isZero();
+            assertThat(client("status").out()).contains("working offline");
+            assertThat(net.client("alice").attached()).isFalse();
+            Result on = client("online");
+            assertThat(on.code()).as("%s", on).isZero();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> net.client("alice").attached());
+            assertThat(client("contacts", "--remove", "bob").code()).isZero();
+        }
+
+        @Test
         void sendToInvalidUserName() {
             Result r = client("send", "--to", "Bad!", "x");
             assertOneLineError(r, 1, "Bad!", "not a valid user name");

@@ -38,9 +38,23 @@ class WebUiTest {
         return false;
     }
 
+    /** The major version of {@code node} on PATH, or -1. */
+    private static int nodeMajor() {
+        try {
+            Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
+            String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly();
+            return Integer.parseInt(v.replaceFirst("^v(\\d+).*", "$1"));
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
     @Test
     void twoUsersChatInTheBrowserIncludingAGroupAndAnOfflineSpell() throws Exception {
         assumeTrue(onPath("node"), "skipped: node is not installed (apt-get install nodejs npm; .ci/run does this)");
+        int node = nodeMajor();
+        assumeTrue(node >= 20, "skipped: playwright-core needs Node.js 20 or newer, found " + (node < 0 ? "an unusable node" : "version " + node));
         assumeTrue(Files.isExecutable(CHROMIUM), "skipped: no Chromium at " + CHROMIUM
                 + " (apt-get install chromium, or set PARLEY_CHROMIUM; .ci/run does this)");
         assumeTrue(Files.isDirectory(TESTS.resolve("node_modules/playwright-core")),
