@@ -908,28 +908,35 @@ public final class Main {
             }
         }
 
-        @Command(name = "offline", mixinStandardHelpOptions = true,
-                description = "Work offline: close the supernode link and every peer session; reading and writing go on locally.")
-        static final class Offline implements Callable<Integer> {
+        /** The work-offline switch behind 'offline' and 'online'. */
+        abstract static class ConnectionSwitch implements Callable<Integer> {
             @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+            abstract boolean online();
 
             @Override
             public Integer call() throws Exception {
-                JsonNode r = DaemonClient.connect(home(spec)).post("/api/v1/connection", Map.of("online", false));
-                System.out.println("working offline (" + r.path("linkState").asText() + "); 'parley client online' reconnects");
+                JsonNode r = DaemonClient.connect(home(spec)).post("/api/v1/connection", Map.of("online", online()));
+                System.out.println(online() ? "online (" + r.path("linkState").asText() + ")"
+                        : "working offline; 'parley client online' reconnects");
                 return 0;
             }
         }
 
-        @Command(name = "online", mixinStandardHelpOptions = true, description = "Go back online after 'offline': reconnect and deliver what was written.")
-        static final class Online implements Callable<Integer> {
-            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
+        @Command(name = "offline", mixinStandardHelpOptions = true,
+                description = "Work offline: close the supernode link and every peer session; reading and writing go on locally.")
+        static final class Offline extends ConnectionSwitch {
             @Override
-            public Integer call() throws Exception {
-                JsonNode r = DaemonClient.connect(home(spec)).post("/api/v1/connection", Map.of("online", true));
-                System.out.println("online (" + r.path("linkState").asText() + ")");
-                return 0;
+            boolean online() {
+                return false;
+            }
+        }
+
+        @Command(name = "online", mixinStandardHelpOptions = true, description = "Go back online after 'offline': reconnect and deliver what was written.")
+        static final class Online extends ConnectionSwitch {
+            @Override
+            boolean online() {
+                return true;
             }
         }
 

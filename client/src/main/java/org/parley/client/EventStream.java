@@ -128,6 +128,7 @@ final class EventStream implements AutoCloseable {
     }
 
     private void pollStatus() {
+        if (sockets.isEmpty()) return; // the queued count is a query: only while someone listens
         try {
             String m = statusMessage();
             if (!m.equals(lastStatus)) {
