@@ -141,6 +141,17 @@ try {
   await waitMessage(alice, 'hi alice!', 'alice gets the reply live');
   await screenshot(alice, 'alice-dm');
 
+  step('live-update latency: alice sends, bob\'s open page shows it (10 messages; reported, not asserted)');
+  const lat = [];
+  for (let i = 1; i <= 10; i++) {
+    const t0 = Date.now();
+    await send(alice, `latency probe ${i}`);
+    await waitMessage(bob, `latency probe ${i}`, 'latency probe');
+    lat.push(Date.now() - t0);
+  }
+  lat.sort((x, y) => x - y);
+  step(`LATENCY click-to-other-screen ms: median ${lat[4]}, max ${lat[9]}, all ${JSON.stringify(lat)}`);
+
   step('an oversize message is refused with a clear error');
   await bob.fill($('compose'), 'x'.repeat(17_000));
   await bob.click($('send'));

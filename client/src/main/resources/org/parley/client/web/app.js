@@ -5,7 +5,7 @@ const API = '/api/v1';
 const HEX32 = /^[0-9a-f]{32}$/i;
 const PRESENCE_WORDS = new Set(['online', 'away', 'busy', 'offline', 'invisible']);
 const SYSTEM_KINDS = new Set(['create', 'add', 'remove', 'leave', 'rename']);
-const REFRESH_DEBOUNCE_MS = 100;
+const REFRESH_DEBOUNCE_MS = 10; // coalesces a burst; a refetch already running collects what arrives meanwhile
 const READ_INTERVAL_MS = 500;
 const EVENT_LIMIT = 500;
 
