@@ -79,6 +79,26 @@ public final class Connection {
     }
 
     /** Smoothed round-trip time of the active path in milliseconds, or -1 when unknown. */
+    /**
+     * Sends one QUIC DATAGRAM frame (unreliable: it may be lost, and is dropped when the send queue is full or the
+     * datagram is larger than the path allows). Returns false if the connection is closed. The accepting side takes
+     * datagrams only once it knows the connection, i.e. after the dialer's first frame.
+     */
+    public boolean sendDatagram(byte[] data) {
+        if (!quic.isActive()) return false;
+        quic.writeAndFlush(Unpooled.wrappedBuffer(data)).addListener(f -> {
+            if (!f.isSuccess()) datagramsDropped.incrementAndGet();
+        });
+        return true;
+    }
+
+    /** Datagrams the QUIC stack refused to send (queue full, too large, no DATAGRAM support at the peer). */
+    public long datagramsDropped() {
+        return datagramsDropped.get();
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong datagramsDropped = new java.util.concurrent.atomic.AtomicLong();
+
     public CompletableFuture<Long> rttMillis() {
         CompletableFuture<Long> r = new CompletableFuture<>();
         quic.collectPathStats(0).addListener(f -> {

@@ -14,4 +14,11 @@ public interface ConnectionHandler {
     void frame(Connection c, Frame f);
 
     void closed(Connection c);
+
+    /**
+     * A QUIC DATAGRAM frame arrived (unreliable, unordered: call media). The array is the handler's to keep.
+     * Default: ignored.
+     */
+    default void datagram(Connection c, byte[] data) {
+    }
 }

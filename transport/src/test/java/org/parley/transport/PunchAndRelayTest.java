@@ -150,6 +150,12 @@ class PunchAndRelayTest {
             // neither side's one port was used: the relay saw the relay sockets only
             assertThat(relay.a.getPort()).isNotEqualTo(alice.localAddress().getPort());
             assertThat(relay.b.getPort()).isNotEqualTo(bob.localAddress().getPort());
+            // call media (QUIC datagrams) goes through the relay too
+            for (int i = 0; i < 50; i++) {
+                c.sendDatagram(new byte[] {(byte) i, 1, 2, 3});
+                Thread.sleep(2);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> aliceRec.datagrams.size() >= 45);
             // the relay ending the session closes the connection through it
             relay.deny(relay.a, relay.tokenA);
             await().atMost(Duration.ofSeconds(10)).until(() -> !c.isOpen());

@@ -36,6 +36,42 @@ class QuicNodeTest {
             if (echo && f instanceof Frame.Ping p) c.send(new Frame.Pong(p.nonce()));
         }
         @Override public void closed(Connection c) { closed.add(c); }
+        final List<byte[]> datagrams = new CopyOnWriteArrayList<>();
+        @Override public void datagram(Connection c, byte[] d) {
+            datagrams.add(d);
+            if (echo) c.sendDatagram(d);
+        }
+    }
+
+    @Test
+    void datagramsTravelBothWaysBesideTheControlStream() throws Exception {
+        TestPki pki = new TestPki();
+        Recorder srvRec = new Recorder();
+        srvRec.echo = true;
+        Recorder cliRec = new Recorder();
+        try (QuicNode server = QuicNode.bind(ANY, pki.identity("bob", Role.USER), pki.verifier, null, srvRec,
+                QuicNode.Options.DEFAULT, new SimpleMeterRegistry());
+             QuicNode client = QuicNode.bind(ANY, pki.identity("alice", Role.USER), pki.verifier, null, new Recorder(),
+                QuicNode.Options.DEFAULT, new SimpleMeterRegistry())) {
+            Connection c = client.dial(server.localAddress(), null, cliRec).get(10, TimeUnit.SECONDS);
+            // the accepting side knows the connection once the first frame opens the control stream there
+            c.send(new Frame.Ping(6));
+            await().atMost(Duration.ofSeconds(10)).until(() -> srvRec.connected.size() == 1);
+            for (int i = 0; i < 100; i++) {
+                byte[] d = new byte[160];
+                d[0] = (byte) i;
+                assertThat(c.sendDatagram(d)).isTrue();
+                Thread.sleep(2); // paced like media (the send queue holds 256)
+            }
+            c.send(new Frame.Ping(7));
+            await().atMost(Duration.ofSeconds(10)).until(() -> cliRec.datagrams.size() >= 95);
+            assertThat(srvRec.datagrams).allMatch(d -> d.length == 160);
+            assertThat(srvRec.frames).contains(new Frame.Ping(7));
+            assertThat(c.datagramsDropped()).isZero();
+            c.close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !c.isOpen());
+            assertThat(c.sendDatagram(new byte[10])).isFalse();
+        }
     }
 
     @Test
