@@ -228,6 +228,48 @@ public sealed interface Frame {
         public int type() { return 22; }
     }
 
+    // ---- call signalling, device <-> device (peer session or sealed in Route); see CallReason ----
+    /**
+     * Rings a device: {@code callId} ({@link Limits#CALL_ID_BYTES} random bytes) names the call on every device of
+     * both users; {@code codec} is "opus/48000/1"; {@code lowBandwidth} asks for the 6-12 kbps mode.
+     */
+    record CallInvite(byte[] callId, String callerUser, String callerDevice, boolean lowBandwidth, String codec) implements Frame {
+        public int type() { return 50; }
+    }
+
+    /** The callee device is ringing. */
+    record CallRinging(byte[] callId) implements Frame {
+        public int type() { return 51; }
+    }
+
+    /** The callee device's user answered. */
+    record CallAnswer(byte[] callId) implements Frame {
+        public int type() { return 52; }
+    }
+
+    /**
+     * The caller's choice among the answers (the first it got): the named device has the call, every other rung
+     * device stops ringing ("answered elsewhere").
+     */
+    record CallSelect(byte[] callId, String selectedDevice) implements Frame {
+        public int type() { return 53; }
+    }
+
+    /** The callee device refuses: {@link CallReason#DECLINED} or {@link CallReason#BUSY}. */
+    record CallReject(byte[] callId, int reason) implements Frame {
+        public int type() { return 54; }
+    }
+
+    /** The caller stops ringing a device before it was connected: cancelled, no answer, answered elsewhere. */
+    record CallCancel(byte[] callId, int reason) implements Frame {
+        public int type() { return 55; }
+    }
+
+    /** Either side ends a connected call. */
+    record CallHangup(byte[] callId, int reason) implements Frame {
+        public int type() { return 56; }
+    }
+
     /** A frame of a type this version does not know; receivers skip it. */
     record Unknown(int type, int length) implements Frame {}
 }

@@ -56,6 +56,13 @@ public final class FrameCodec {
             case Frame.Forward fw -> { w.str(fw.toDevice()); w.bytes(fw.frame(), Limits.MAX_FRAME_PAYLOAD - 1024); }
             case Frame.RelayAllocated r -> { w.i64(r.requestId()); w.i64(r.sessionId()); w.str(r.relayAddress()); w.bytes(r.token(), Limits.RELAY_TOKEN_BYTES); }
             case Frame.RelayOffer r -> { w.i64(r.sessionId()); w.str(r.fromDevice()); w.str(r.relayAddress()); w.bytes(r.token(), Limits.RELAY_TOKEN_BYTES); }
+            case Frame.CallInvite c -> { w.fixed(c.callId(), Limits.CALL_ID_BYTES); w.str(c.callerUser()); w.str(c.callerDevice()); w.bool(c.lowBandwidth()); w.str(c.codec()); }
+            case Frame.CallRinging c -> w.fixed(c.callId(), Limits.CALL_ID_BYTES);
+            case Frame.CallAnswer c -> w.fixed(c.callId(), Limits.CALL_ID_BYTES);
+            case Frame.CallSelect c -> { w.fixed(c.callId(), Limits.CALL_ID_BYTES); w.str(c.selectedDevice()); }
+            case Frame.CallReject c -> { w.fixed(c.callId(), Limits.CALL_ID_BYTES); w.i32(c.reason()); }
+            case Frame.CallCancel c -> { w.fixed(c.callId(), Limits.CALL_ID_BYTES); w.i32(c.reason()); }
+            case Frame.CallHangup c -> { w.fixed(c.callId(), Limits.CALL_ID_BYTES); w.i32(c.reason()); }
             case Frame.Unknown u -> throw new IllegalArgumentException("cannot encode an unknown frame");
         }
         byte[] payload = w.toArray();
@@ -134,6 +141,13 @@ public final class FrameCodec {
                 case 16 -> new Frame.RelayAllocated(r.i64(), r.i64(), r.str(), r.bytes(Limits.RELAY_TOKEN_BYTES));
                 case 17 -> new Frame.RelayOffer(r.i64(), r.str(), r.str(), r.bytes(Limits.RELAY_TOKEN_BYTES));
                 case 22 -> new Frame.Connect(r.str(), r.bool(), r.str(), r.strs());
+                case 50 -> new Frame.CallInvite(r.fixed(Limits.CALL_ID_BYTES), r.str(), r.str(), r.bool(), r.str());
+                case 51 -> new Frame.CallRinging(r.fixed(Limits.CALL_ID_BYTES));
+                case 52 -> new Frame.CallAnswer(r.fixed(Limits.CALL_ID_BYTES));
+                case 53 -> new Frame.CallSelect(r.fixed(Limits.CALL_ID_BYTES), r.str());
+                case 54 -> new Frame.CallReject(r.fixed(Limits.CALL_ID_BYTES), r.i32());
+                case 55 -> new Frame.CallCancel(r.fixed(Limits.CALL_ID_BYTES), r.i32());
+                case 56 -> new Frame.CallHangup(r.fixed(Limits.CALL_ID_BYTES), r.i32());
                 default -> new Frame.Unknown(type, len);
             };
         } catch (java.nio.BufferUnderflowException e) {

@@ -48,4 +48,7 @@ public final class Limits {
     public static final String ALPN = "parley/1";
 
     private Limits() {}
+
+    /** Random bytes naming one call on every device of both users. */
+    public static final int CALL_ID_BYTES = 16;
 }

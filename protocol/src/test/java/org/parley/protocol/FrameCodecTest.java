@@ -74,6 +74,14 @@ class FrameCodecTest {
                 new Frame.SyncRange(-1L, new byte[16], new byte[0]),
                 new Frame.Connect("00112233445566778899aabbccddeeff", false, "198.51.100.1:4433", List.of("10.0.0.2:4433", "[2001:db8::1]:4433")),
                 new Frame.Connect("00112233445566778899aabbccddeeff", true, "", List.of()),
+                new Frame.CallInvite(bytes(Limits.CALL_ID_BYTES, 60), "alice", "00112233445566778899aabbccddeeff", true, "opus/48000/1"),
+                new Frame.CallInvite(bytes(Limits.CALL_ID_BYTES, 61), "", "", false, ""),
+                new Frame.CallRinging(bytes(Limits.CALL_ID_BYTES, 62)),
+                new Frame.CallAnswer(bytes(Limits.CALL_ID_BYTES, 63)),
+                new Frame.CallSelect(bytes(Limits.CALL_ID_BYTES, 64), "ffeeddccbbaa99887766554433221100"),
+                new Frame.CallReject(bytes(Limits.CALL_ID_BYTES, 65), CallReason.BUSY.code),
+                new Frame.CallCancel(bytes(Limits.CALL_ID_BYTES, 66), CallReason.ANSWERED_ELSEWHERE.code),
+                new Frame.CallHangup(bytes(Limits.CALL_ID_BYTES, 67), 999),
                 new Frame.RelayOpen(7, "00112233445566778899aabbccddeeff"),
                 new Frame.RelayAllocated(7, 99, "198.51.100.7:7701", new byte[16]),
                 new Frame.RelayOffer(99, "00112233445566778899aabbccddeeff", "198.51.100.7:7701", new byte[16]),
@@ -247,6 +255,14 @@ class FrameCodecTest {
                 assertThat(a.toDevice()).isEqualTo(e.toDevice());
                 assertThat(a.frame()).isEqualTo(e.frame());
             }
+            // call frames hold a byte[] id: same bytes on the wire means the same frame
+            case Frame.CallInvite e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.CallRinging e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.CallAnswer e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.CallSelect e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.CallReject e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.CallCancel e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
+            case Frame.CallHangup e -> assertThat(FrameCodec.encode(actual)).isEqualTo(FrameCodec.encode(e));
             // every other record has value equality (strings, primitives, lists of strings)
             default -> assertThat(actual).isEqualTo(expected);
         }
@@ -313,7 +329,7 @@ class FrameCodecTest {
     void typeNumbersAreStable() {
         assertThat(smallFrames().stream().map(Frame::type).distinct().sorted().toList())
                 .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 22,
-                        30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47);
+                        30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 50, 51, 52, 53, 54, 55, 56);
     }
 
     @Test
@@ -419,6 +435,14 @@ class FrameCodecTest {
         assertThat(p.events()).hasSizeGreaterThan(2);
         // the events inside are real, decodable events
         for (byte[] e : p.events()) assertThat(ChatEvent.decode(e).event().text()).isNotEmpty();
+    }
+
+    @Test
+    void callFramesCheckTheirIdAndReasonsDecodeLeniently() {
+        assertThatThrownBy(() -> FrameCodec.encode(new Frame.CallRinging(new byte[15]))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(CallReason.of(CallReason.ANSWERED_ELSEWHERE.code)).isEqualTo(CallReason.ANSWERED_ELSEWHERE);
+        assertThat(CallReason.of(999)).isEqualTo(CallReason.UNKNOWN);
+        assertThat(CallReason.NO_ANSWER.wireName()).isEqualTo("no_answer");
     }
 
     @Test
