@@ -194,9 +194,17 @@ public final class DemoNetwork implements AutoCloseable {
         return List.copyOf(passwords.keySet());
     }
 
+    private double mediaDropPercent;
+
+    /** Clients started from now on drop this share of their outgoing call media (a lossy-link shim for tests). */
+    public synchronized void setMediaDropPercent(double p) {
+        mediaDropPercent = p;
+    }
+
     public synchronized void startClient(String user) throws IOException {
         if (clients.containsKey(user)) return;
-        ClientConfig cfg = ClientConfig.defaults().withListen(new HostPort("127.0.0.1", 0)).withDirectSessions(directSessions);
+        ClientConfig cfg = ClientConfig.defaults().withListen(new HostPort("127.0.0.1", 0)).withDirectSessions(directSessions)
+                .withMediaDropPercent(mediaDropPercent);
         ClientDaemon d = ClientDaemon.start(home(user), cfg, new SimpleMeterRegistry());
         try {
             apis.put(user, LocalApi.start(d, 0, () -> stopClient(user)));

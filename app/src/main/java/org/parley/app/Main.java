@@ -398,7 +398,9 @@ public final class Main {
             description = "Use Parley as a user: enrol this device, run the daemon, send and read 1:1 and group messages.",
             subcommands = {ClientCmd.Init.class, ClientCmd.Login.class, ClientCmd.Run.class, ClientCmd.Send.class,
                     ClientCmd.History.class, ClientCmd.ChatCmd.class, ClientCmd.Contacts.class, ClientCmd.Ui.class,
-                    ClientCmd.Offline.class, ClientCmd.Online.class, ClientCmd.Status.class, ClientCmd.Stop.class})
+                    ClientCmd.Offline.class, ClientCmd.Online.class, ClientCmd.Call.class, ClientCmd.Answer.class,
+                    ClientCmd.Reject.class, ClientCmd.Hangup.class, ClientCmd.CallsCmd.class, ClientCmd.Status.class,
+                    ClientCmd.Stop.class})
     static final class ClientCmd {
         @Option(names = "--home", paramLabel = "DIR",
                 description = "this device's folder (keys, certificate, messages; required except for --help); an archive node's --data folder works too") Path home;
@@ -937,6 +939,174 @@ public final class Main {
             @Override
             boolean online() {
                 return true;
+            }
+        }
+
+        /** Follows a call until it ends, printing each state; exit 0 if it was connected, 1 otherwise. */
+        static int follow(DaemonClient dc, JsonNode call) throws Exception {
+            String id = call.path("id").asText();
+            String last = "";
+            Thread hook = new Thread(() -> {
+                try {
+                    dc.post("/api/v1/calls/" + id + "/hangup", Map.of());
+                } catch (Exception ignored) {
+                    // the daemon ends it anyway
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(hook); // Ctrl-C hangs up
+            try {
+                while (true) {
+                    String state = call.path("state").asText();
+                    if (!state.equals(last)) {
+                        last = state;
+                        switch (state) {
+                            case "dialing" -> System.out.println("calling " + call.path("peer").asText() + "...");
+                            case "ringing" -> System.out.println(call.path("direction").asText().equals("incoming")
+                                    ? "incoming call from " + call.path("peer").asText() : "ringing " + call.path("peer").asText());
+                            case "answering" -> System.out.println("answering...");
+                            case "connected" -> System.out.println("connected to " + call.path("peer").asText() + " ("
+                                    + call.path("peerDevice").asText().substring(0, 8) + ")");
+                            default -> { }
+                        }
+                    }
+                    if (state.equals("ended")) break;
+                    Thread.sleep(100);
+                    call = dc.get("/api/v1/calls/" + id);
+                }
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException ignored) {
+                    // shutting down
+                }
+            }
+            boolean connected = call.path("connectedAt").asLong() > 0;
+            String reason = call.path("reason").asText();
+            if (!connected) throw new UserError("call " + (reason.equals("offline") ? "failed: " + call.path("peer").asText()
+                    + " has no online device" : "ended: " + reason));
+            System.out.printf("call ended (%s, %s): %.1f s, path %s, rtt %d ms, jitter %.1f ms, loss %.1f %%, concealed %d, %d kbps out%n",
+                    reason, call.path("endedBy").asText(), call.path("durationMillis").asLong() / 1000.0, call.path("path").asText(),
+                    call.path("rttMillis").asLong(), call.path("jitterMillis").asDouble(), call.path("lossPercent").asDouble(),
+                    call.path("concealed").asLong(), call.path("bitrateOut").asLong() / 1000);
+            return 0;
+        }
+
+        static Map<String, Object> media(Path play, Path record, int duration) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            if (play != null) {
+                if (!java.nio.file.Files.isRegularFile(play)) throw new UserError("no WAV file " + play);
+                m.put("play", play.toAbsolutePath().toString());
+            }
+            if (record != null) m.put("record", record.toAbsolutePath().toString());
+            if (duration < 0) throw new UserError("--duration must be at least 0 seconds");
+            if (duration > 0) m.put("durationSeconds", duration);
+            return m;
+        }
+
+        @Command(name = "call", mixinStandardHelpOptions = true,
+                description = "Call a user: every online device of theirs rings; the first to answer gets the call. Follows it until it ends (Ctrl-C hangs up).")
+        static final class Call implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--to", required = true, paramLabel = "USER") String to;
+            @Option(names = "--play", paramLabel = "WAV", description = "send this WAV file (any PCM WAV; default: the microphone if there is one, else silence)") Path play;
+            @Option(names = "--record", paramLabel = "WAV", description = "write what you hear to this WAV file (48 kHz mono; default: the speaker if there is one)") Path record;
+            @Option(names = "--duration", paramLabel = "S", defaultValue = "0", description = "hang up S seconds after connecting (default: stay until either side hangs up)") int duration;
+            @Option(names = "--low-bandwidth", description = "Opus at 10 kbps, narrower band, for thin links") boolean low;
+
+            @Override
+            public Integer call() throws Exception {
+                DaemonClient dc = DaemonClient.connect(home(spec));
+                Map<String, Object> body = media(play, record, duration);
+                body.put("to", to);
+                body.put("lowBandwidth", low);
+                return follow(dc, dc.post("/api/v1/calls", body));
+            }
+        }
+
+        @Command(name = "answer", mixinStandardHelpOptions = true,
+                description = "Answer the incoming call that is ringing (with --auto: wait for the next one and answer it when it rings), then follow it until it ends.")
+        static final class Answer implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--auto", description = "wait for an incoming call and answer it as soon as it rings") boolean auto;
+            @Option(names = "--wait", paramLabel = "S", defaultValue = "300", description = "with --auto: give up after S seconds (default ${DEFAULT-VALUE})") int wait;
+            @Option(names = "--play", paramLabel = "WAV", description = "send this WAV file (default: the microphone if there is one, else silence)") Path play;
+            @Option(names = "--record", paramLabel = "WAV", description = "write what you hear to this WAV file (default: the speaker if there is one)") Path record;
+            @Option(names = "--duration", paramLabel = "S", defaultValue = "0", description = "hang up S seconds after connecting") int duration;
+
+            @Override
+            public Integer call() throws Exception {
+                DaemonClient dc = DaemonClient.connect(home(spec));
+                Map<String, Object> body = media(play, record, duration);
+                long until = System.currentTimeMillis() + wait * 1000L;
+                while (true) {
+                    try {
+                        return follow(dc, dc.post("/api/v1/calls/ringing/answer", body));
+                    } catch (DaemonClient.DaemonException e) {
+                        if (!auto || !e.getMessage().contains("no incoming call is ringing")) throw e;
+                        if (System.currentTimeMillis() > until) throw new UserError("no call came within " + wait + " s");
+                        Thread.sleep(100);
+                    }
+                }
+            }
+        }
+
+        @Command(name = "reject", mixinStandardHelpOptions = true, description = "Decline the incoming call that is ringing.")
+        static final class Reject implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() throws Exception {
+                DaemonClient dc = DaemonClient.connect(home(spec));
+                String id = null;
+                for (JsonNode c : dc.get("/api/v1/calls")) {
+                    if (c.path("state").asText().equals("ringing") && c.path("direction").asText().equals("incoming")) id = c.path("id").asText();
+                }
+                if (id == null) throw new UserError("no incoming call is ringing");
+                dc.post("/api/v1/calls/" + id + "/reject", Map.of());
+                System.out.println("declined");
+                return 0;
+            }
+        }
+
+        @Command(name = "hangup", mixinStandardHelpOptions = true, description = "End the current call (or stop ringing an outgoing one, or decline a ringing one).")
+        static final class Hangup implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+            @Override
+            public Integer call() throws Exception {
+                JsonNode c = DaemonClient.connect(home(spec)).post("/api/v1/calls/current/hangup", Map.of());
+                System.out.println("call with " + c.path("peer").asText() + " ended (" + c.path("reason").asText() + ")");
+                return 0;
+            }
+        }
+
+        @Command(name = "calls", mixinStandardHelpOptions = true,
+                description = "The calls of this device: peer, outcome, and per connected call path, RTT, jitter, loss, concealed frames, bitrate, duration.")
+        static final class CallsCmd implements Callable<Integer> {
+            @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+            @Option(names = "--json") boolean json;
+
+            @Override
+            public Integer call() throws Exception {
+                JsonNode l = DaemonClient.connect(home(spec)).get("/api/v1/calls");
+                if (json) {
+                    System.out.println(JSON.writeValueAsString(l));
+                    return 0;
+                }
+                if (l.isEmpty()) System.out.println("no calls yet");
+                for (JsonNode c : l) {
+                    String when = Instant.ofEpochMilli(c.path("startedAt").asLong()).toString().replace('T', ' ').substring(0, 19);
+                    System.out.printf("%s  %-8s %-12s %-10s %-18s", when, c.path("direction").asText(), c.path("peer").asText(),
+                            c.path("state").asText(), c.path("reason").isNull() ? "" : c.path("reason").asText());
+                    if (c.path("connectedAt").asLong() > 0) {
+                        System.out.printf(" %.1f s, %s, rtt %d ms, jitter %.1f ms, loss %.1f %%, concealed %d, %d/%d kbps out/in",
+                                c.path("durationMillis").asLong() / 1000.0, c.path("path").asText(), c.path("rttMillis").asLong(),
+                                c.path("jitterMillis").asDouble(), c.path("lossPercent").asDouble(), c.path("concealed").asLong(),
+                                c.path("bitrateOut").asLong() / 1000, c.path("bitrateIn").asLong() / 1000);
+                    }
+                    System.out.println();
+                }
+                return 0;
             }
         }
 

@@ -15,9 +15,12 @@ import org.parley.identity.HostPort;
  * @param directSessions  whether peer sessions may go direct (default true); false keeps every peer session on a
  *                        supernode relay, so peers never learn this device's addresses
  * @param duty            supernode duty (promotion) settings (default {@link SupernodeDuty#off()})
+ * @param mediaDropPercent share of outgoing call media datagrams to drop on purpose, 0-50 (default 0): a lossy-link
+ *                        shim for tests and demonstrations of loss concealment
  */
 public record ClientConfig(HostPort listen, int apiPort, Duration backoffBase, Duration backoffMax,
-                           Duration peerDialTimeout, Duration resendAfter, boolean directSessions, SupernodeDuty duty) {
+                           Duration peerDialTimeout, Duration resendAfter, boolean directSessions, SupernodeDuty duty,
+                           double mediaDropPercent) {
     public ClientConfig {
         if (listen == null) listen = new HostPort("0.0.0.0", 0);
         if (apiPort < 0 || apiPort > 65535) throw new IllegalArgumentException("api port out of range");
@@ -27,21 +30,26 @@ public record ClientConfig(HostPort listen, int apiPort, Duration backoffBase, D
         if (resendAfter == null) resendAfter = Duration.ofSeconds(3);
         if (backoffMax.compareTo(backoffBase) < 0) throw new IllegalArgumentException("backoff max below base");
         if (duty == null) duty = SupernodeDuty.off();
+        if (mediaDropPercent < 0 || mediaDropPercent > 50) throw new IllegalArgumentException("media drop must be 0-50 %");
     }
 
     public static ClientConfig defaults() {
-        return new ClientConfig(null, 0, null, null, null, null, true, null);
+        return new ClientConfig(null, 0, null, null, null, null, true, null, 0);
     }
 
     public ClientConfig withListen(HostPort hp) {
-        return new ClientConfig(hp, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, directSessions, duty);
+        return new ClientConfig(hp, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, directSessions, duty, mediaDropPercent);
     }
 
     public ClientConfig withDirectSessions(boolean d) {
-        return new ClientConfig(listen, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, d, duty);
+        return new ClientConfig(listen, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, d, duty, mediaDropPercent);
     }
 
     public ClientConfig withDuty(SupernodeDuty d) {
-        return new ClientConfig(listen, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, directSessions, d);
+        return new ClientConfig(listen, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, directSessions, d, mediaDropPercent);
+    }
+
+    public ClientConfig withMediaDropPercent(double p) {
+        return new ClientConfig(listen, apiPort, backoffBase, backoffMax, peerDialTimeout, resendAfter, directSessions, duty, p);
     }
 }

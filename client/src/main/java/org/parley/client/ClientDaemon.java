@@ -109,6 +109,9 @@ public final class ClientDaemon implements AutoCloseable {
 
         /** A watched user's presence changed: online, away, busy or offline (over all their devices). */
         record Presence(String user, String presence) implements Event {}
+
+        /** A call changed state (ringing, connected, ended with its report). */
+        record CallChanged(Calls.View call) implements Event {}
     }
 
     private final Path home;
@@ -170,6 +173,7 @@ public final class ClientDaemon implements AutoCloseable {
     /** Watched users' presence per online device, as the supernode reports it. Worker thread writes. */
     private final Map<String, Map<String, String>> presenceOf = new ConcurrentHashMap<>();
     private final Contacts contacts;
+    private final Calls calls;
     private volatile String renewalProblem;
     private volatile long nextRenewalAttempt;
 
@@ -248,6 +252,8 @@ public final class ClientDaemon implements AutoCloseable {
                 config.backoffBase(), config.backoffMax());
         this.peers = new PeerSessions(node, worker, clock, random, myDevice, config.peerDialTimeout(), config.directSessions(), peerHandler, signals);
         this.chatSync = new ChatSync(chat, me, myDevice, clock, worker, chatNet, config.resendAfter().toMillis());
+        this.calls = new Calls(me, myDevice, clock, random, home, worker, callNet, v -> emit(new Event.CallChanged(v)),
+                config.mediaDropPercent() / 100.0);
         registry.gauge("parley.chat.events.accepted", chat, ChatReplica::acceptedCount);
         registry.gauge("parley.chat.events.rejected", chat, ChatReplica::rejectedCount);
         registry.gauge("parley.chat.events.pending", chat, ChatReplica::pendingCount);
@@ -1191,6 +1197,133 @@ public final class ClientDaemon implements AutoCloseable {
         }
     };
 
+    private final Calls.Net callNet = new Calls.Net() {
+        @Override
+        public boolean send(String device, Frame f) {
+            Connection c = peers.activeFor(device);
+            if (c != null && c.isOpen()) {
+                c.send(f);
+                return true;
+            }
+            DeviceCertificate cert = knownDevices.get(device);
+            return cert != null && routeTo(cert, f);
+        }
+
+        @Override
+        public void ensureSession(String device) {
+            for (List<DeviceRecord> l : devicesByUser.values()) {
+                for (DeviceRecord d : l) if (d.deviceId().equals(device)) peers.ensure(d);
+            }
+        }
+
+        @Override
+        public Connection session(String device) {
+            return peers.activeFor(device);
+        }
+
+        private final Map<String, Long> asked = new ConcurrentHashMap<>();
+
+        @Override
+        public void ensureSessionAsync(String device) {
+            long now = clock.millis();
+            Long last = asked.get(device);
+            if (last != null && now - last < 2000) return;
+            asked.put(device, now);
+            worker.execute(() -> ensureSession(device));
+        }
+    };
+
+    private static boolean isCallFrame(Frame f) {
+        return f instanceof Frame.CallInvite || f instanceof Frame.CallRinging || f instanceof Frame.CallAnswer
+                || f instanceof Frame.CallSelect || f instanceof Frame.CallReject || f instanceof Frame.CallCancel
+                || f instanceof Frame.CallHangup;
+    }
+
+    // ------------------------------------------------------------------ calls (API threads)
+
+    private <T> T onWorker(java.util.concurrent.Callable<T> task) {
+        try {
+            return worker.submit(task).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.parley.media.call.CallAgent.CallException ce) throw new BadRequest(ce.getMessage());
+            if (e.getCause() instanceof BadRequest b) throw b;
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
+            throw new IllegalStateException("the daemon is busy: " + e.getClass().getSimpleName());
+        }
+    }
+
+    /** The user's online devices now, asked of the supernode (at most 3 s); cached ones without a supernode link. */
+    private List<DeviceRecord> resolveNow(String user) {
+        Connection sn = supernode;
+        if (sn != null) {
+            long id = nextRequest.getAndIncrement();
+            try {
+                Frame f = request(sn, id, new Frame.Resolve(id, user)).get(3, TimeUnit.SECONDS);
+                if (f instanceof Frame.Resolved r) {
+                    List<DeviceRecord> fresh = onWorker(() -> verified(user, r.devices()));
+                    devicesByUser.put(user, fresh);
+                    devicesFetched.put(user, clock.millis());
+                    return fresh;
+                }
+            } catch (Exception e) {
+                log.info("cannot resolve {} for a call: {}", user, e.getMessage());
+            }
+        }
+        return devicesByUser.getOrDefault(user, List.of());
+    }
+
+    /** Calls a user: rings every online device of theirs. Returns at once with the call (dialing, or ended offline). */
+    public Calls.View callDial(String user, Calls.MediaOptions o) {
+        if (!UserNames.isValid(user)) throw new BadRequest("'" + user + "' is not a valid user name");
+        if (user.equals(me)) throw new BadRequest("you cannot call yourself");
+        if (!online) throw new BadRequest("working offline: go online to call");
+        List<String> devices = resolveNow(user).stream().map(DeviceRecord::deviceId).toList();
+        return onWorker(() -> calls.view(calls.dial(user, devices, o)).orElseThrow());
+    }
+
+    /** Answers the incoming call {@code id} (null: the one ringing now). */
+    public Calls.View callAnswer(String id, Calls.MediaOptions o) {
+        return onWorker(() -> {
+            String which = id != null ? id : calls.active().filter(c -> c.state() == org.parley.media.call.CallAgent.State.RINGING
+                    && c.direction() == org.parley.media.call.CallAgent.Direction.INCOMING).map(org.parley.media.call.CallAgent.Call::id)
+                    .orElseThrow(() -> new BadRequest("no incoming call is ringing"));
+            calls.answer(which, o);
+            return calls.view(which).orElseThrow();
+        });
+    }
+
+    public Calls.View callReject(String id) {
+        return onWorker(() -> {
+            calls.reject(id);
+            return calls.view(id).orElseThrow();
+        });
+    }
+
+    /** Ends the call {@code id} (null: the current one), whatever its state. */
+    public Calls.View callHangup(String id) {
+        return onWorker(() -> {
+            String which = id != null ? id : calls.active().map(org.parley.media.call.CallAgent.Call::id)
+                    .orElseThrow(() -> new BadRequest("there is no call to hang up"));
+            calls.hangup(which);
+            return calls.view(which).orElseThrow();
+        });
+    }
+
+    /** This run's calls, then none of the earlier ones twice: earlier runs' reports come from calls.jsonl. */
+    public List<Calls.View> callList() {
+        List<Calls.View> now = onWorker(calls::views);
+        java.util.LinkedHashMap<String, Calls.View> all = new java.util.LinkedHashMap<>();
+        for (Calls.View v : calls.history()) all.put(v.id(), v);
+        for (Calls.View v : now) all.put(v.id(), v);
+        return List.copyOf(all.values());
+    }
+
+    public Calls.View callGet(String id) {
+        return onWorker(() -> calls.view(id)).orElseGet(() -> callList().stream().filter(v -> v.id().equals(id)).findFirst()
+                .orElseThrow(() -> new BadRequest("no call " + id)));
+    }
+
     /** A user's verified online device records, refreshed through the supernode when older than 15 s. Worker thread. */
     private List<DeviceRecord> devicesOf(String user) {
         Connection sn = supernode;
@@ -1298,6 +1431,10 @@ public final class ClientDaemon implements AutoCloseable {
         @Override
         public void frame(Connection c, Frame f) {
             peers.heard(c);
+            if (isCallFrame(f)) {
+                worker.execute(() -> calls.onFrame(c.peer().deviceId(), c.peer().user(), f));
+                return;
+            }
             switch (f) {
                 case Frame.EventPush p -> worker.execute(() -> chatSync.onPush(p, c.peer(), c, c.relayAddress() == null ? "direct" : "relayed"));
                 case Frame.EventAck a -> worker.execute(() -> chatSync.onAck(a, c.peer(), c.relayAddress() == null ? "direct" : "relayed"));
@@ -1313,6 +1450,12 @@ public final class ClientDaemon implements AutoCloseable {
         @Override
         public void closed(Connection c) {
             worker.execute(() -> peers.closed(c));
+        }
+
+        @Override
+        public void datagram(Connection c, byte[] data) {
+            peers.heard(c);
+            calls.onDatagram(c, data);
         }
     };
 
@@ -1334,6 +1477,10 @@ public final class ClientDaemon implements AutoCloseable {
             inner = FrameCodec.decode(Sealing.open(credentials.privateKey(), myDevice, from.publicKey(), from.deviceId(), d.payload()));
         } catch (WireFormatException e) {
             log.info("dropping routed payload from {}: {}", from.label(), e.getMessage());
+            return;
+        }
+        if (isCallFrame(inner)) {
+            calls.onFrame(from.deviceId(), from.user(), inner);
             return;
         }
         switch (inner) {
@@ -1387,6 +1534,7 @@ public final class ClientDaemon implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         stopDuty();
+        calls.close();
         node.close();
         chat.close();
         try {

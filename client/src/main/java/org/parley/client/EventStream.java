@@ -117,6 +117,7 @@ final class EventStream implements AutoCloseable {
                     .put("kind", s.kind()).put("author", s.author()).put("own", s.own());
             case ClientDaemon.Event.Delivered d -> n.put("type", "delivered").put("user", d.user());
             case ClientDaemon.Event.Presence p -> n.put("type", "presence").put("user", p.user()).put("presence", p.presence());
+            case ClientDaemon.Event.CallChanged c -> n.put("type", "call").set("call", JSON.valueToTree(c.call()));
         }
         broadcast(n.toString());
     }

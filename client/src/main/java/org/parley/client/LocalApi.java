@@ -51,6 +51,14 @@ public final class LocalApi implements AutoCloseable {
             POST /api/v1/chats/{id}/events {kind, text?, target?, users?}
                                                      message | edit | delete | reaction | add | remove | leave |
                                                      rename | read -> 201 event
+            GET  /api/v1/calls                       calls of this device with their reports (path, RTT, jitter, loss...)
+            POST /api/v1/calls {to, play?, record?, durationSeconds?, lowBandwidth?}
+                                                     call a user: every online device rings -> 201 call
+            GET  /api/v1/calls/{id}                  one call
+            POST /api/v1/calls/{id}/answer {play?, record?, durationSeconds?}
+                                                     answer a ringing call ({id} "ringing": the one ringing now)
+            POST /api/v1/calls/{id}/reject           decline a ringing call
+            POST /api/v1/calls/{id}/hangup           end a call in any state ({id} "current": the current call)
             POST /api/v1/presence {presence}         online | away | busy | invisible
             POST /api/v1/shutdown                    stop the daemon""";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -226,6 +234,21 @@ public final class LocalApi implements AutoCloseable {
             ctx.status(201).json(Map.of("id", HexFormat.of().formatHex(e.id()), "conversation", HexFormat.of().formatHex(e.conversation()),
                     "kind", kind.wireName(), "hlc", e.event().hlc()));
         });
+        app.get("/api/v1/calls", ctx -> ctx.json(daemon.callList()));
+        app.post("/api/v1/calls", ctx -> {
+            Map<String, Object> body = body(ctx);
+            ctx.status(201).json(daemon.callDial(str(body, "to"), mediaOptions(body)));
+        });
+        app.get("/api/v1/calls/{id}", ctx -> ctx.json(daemon.callGet(ctx.pathParam("id"))));
+        app.post("/api/v1/calls/{id}/answer", ctx -> {
+            String id = ctx.pathParam("id");
+            ctx.json(daemon.callAnswer(id.equals("ringing") ? null : id, mediaOptions(body(ctx))));
+        });
+        app.post("/api/v1/calls/{id}/reject", ctx -> ctx.json(daemon.callReject(ctx.pathParam("id"))));
+        app.post("/api/v1/calls/{id}/hangup", ctx -> {
+            String id = ctx.pathParam("id");
+            ctx.json(daemon.callHangup(id.equals("current") ? null : id));
+        });
         app.post("/api/v1/presence", ctx -> {
             daemon.setPresence(str(body(ctx), "presence"));
             ctx.json(Map.of("presence", daemon.status().presence()));
@@ -290,6 +313,28 @@ public final class LocalApi implements AutoCloseable {
             // fall through
         }
         throw new ApiException(400, "bad_request", "request body must be a JSON object");
+    }
+
+    /** play/record: absolute WAV paths the daemon reads/writes; durationSeconds: hang up after; lowBandwidth. */
+    private static Calls.MediaOptions mediaOptions(Map<String, Object> body) {
+        Path play = path(body, "play"), record = path(body, "record");
+        if (play != null && !Files.isRegularFile(play)) throw new ApiException(400, "bad_request", "no WAV file " + play);
+        Object d = body.getOrDefault("durationSeconds", 0);
+        if (!(d instanceof Integer secs) || secs < 0 || secs > 86_400) {
+            throw new ApiException(400, "bad_request", "durationSeconds must be a whole number from 0 to 86400");
+        }
+        Object low = body.getOrDefault("lowBandwidth", false);
+        if (!(low instanceof Boolean lb)) throw new ApiException(400, "bad_request", "lowBandwidth must be true or false");
+        return new Calls.MediaOptions(play, record, secs, lb);
+    }
+
+    private static Path path(Map<String, Object> body, String field) {
+        Object v = body.get(field);
+        if (v == null) return null;
+        if (!(v instanceof String s) || s.isBlank()) throw new ApiException(400, "bad_request", "field '" + field + "' must be a file path");
+        Path p = Path.of(s);
+        if (!p.isAbsolute()) throw new ApiException(400, "bad_request", "field '" + field + "' must be an absolute path");
+        return p;
     }
 
     private static int limit(Context ctx, int dflt) {

@@ -182,6 +182,12 @@ final class PeerSessions {
 
     // ------------------------------------------------------------------ queries
 
+    /** The connection to use for one device now (direct when up, else relayed), or null. Any thread. */
+    Connection activeFor(String device) {
+        Link l = links.get(device);
+        return l == null ? null : l.active();
+    }
+
     /** The connection to use for each device of {@code user}: direct when up, else relayed. */
     List<Connection> active(String user) {
         List<Connection> out = new ArrayList<>();
