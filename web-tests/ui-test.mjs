@@ -199,6 +199,25 @@ try {
   await screenshot(bob, 'bob-caught-up');
   await screenshot(alice, 'alice-final');
 
+  step('alice calls bob from the conversation; bob answers in his browser; alice hangs up');
+  await alice.click(`${$('contact')}[data-user="bob"]`);
+  await waitText(alice, $('chat-title'), 'bob', 'dm for the call');
+  await alice.click($('call-button'));
+  const startsWith = (sel, prefix) => [...document.querySelectorAll(sel)].some((e) => e.offsetParent !== null
+    && e.textContent.trim().startsWith(prefix));
+  await waitFor(bob, ([sel, p]) => [...document.querySelectorAll(sel)].some((e) => e.offsetParent !== null
+    && e.textContent.trim().startsWith(p)), [$('call-state'), 'Incoming call from alice'], 'bob sees the incoming call');
+  await screenshot(bob, 'bob-incoming-call');
+  await bob.click($('answer-call'));
+  for (const [who, p] of [['alice', alice], ['bob', bob]]) {
+    await waitFor(p, ([sel, pre]) => [...document.querySelectorAll(sel)].some((e) => e.offsetParent !== null
+      && e.textContent.trim().startsWith(pre)), [$('call-state'), 'In call with'], `${who} in the call`);
+  }
+  await screenshot(alice, 'alice-in-call');
+  await alice.click($('hangup-call'));
+  await waitFor(bob, (sel) => document.querySelector(sel)?.getAttribute('data-state') === 'ended', $('call-bar'), 'bob sees the call end');
+  void startsWith;
+
   step('bob reloads: the open conversation survives, and signing out shows the sign-in screen');
   await bob.reload();
   await waitText(bob, $('chat-title'), 'field team', 'conversation kept over reload');

@@ -202,6 +202,12 @@ async function loadStatus() {
   if (s && s.user) state.me = s.user;
   renderMe();
   renderChatHeader();
+  if (!state.call) {
+    // after a reload or reconnect: show a call that is still going on
+    const calls = await api('GET', `${API}/calls`);
+    const live = Array.isArray(calls) ? calls.filter((c) => c.state !== 'ended').pop() : null;
+    if (live) onCall(live);
+  }
 }
 
 async function loadContacts() {
@@ -339,6 +345,9 @@ function onStreamMessage(m) {
       }
       break;
     }
+    case 'call':
+      onCall(m.call);
+      break;
     case 'status':
       state.status = state.status || {};
       for (const k of ['online', 'linkState', 'queued']) if (k in m) state.status[k] = m[k];
@@ -347,6 +356,60 @@ function onStreamMessage(m) {
       break;
     default:
       break; // pong and anything newer
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Calls: the bar shows the current call (ringing, connected, just ended) and its buttons
+
+const REASONS = {
+  declined: 'declined', busy: 'busy', no_answer: 'no answer', cancelled: 'cancelled',
+  answered_elsewhere: 'answered on another device', hangup: 'ended', offline: 'is offline',
+  unreachable: 'unreachable', failed: 'failed', unknown: 'ended',
+};
+
+function onCall(c) {
+  if (!c || !c.id) return;
+  if (state.call && state.call.id !== c.id && state.call.state !== 'ended' && c.state === 'ended') return; // an old one
+  state.call = c;
+  clearTimeout(state.callHide);
+  if (c.state === 'ended') state.callHide = setTimeout(() => { state.call = null; renderCallBar(); }, 5000);
+  renderCallBar();
+}
+
+function callText(c) {
+  const who = c.peer || '';
+  switch (c.state) {
+    case 'dialing': return `Calling ${who}…`;
+    case 'ringing': return c.direction === 'incoming' ? `Incoming call from ${who}` : `Ringing ${who}…`;
+    case 'answering': return `Connecting to ${who}…`;
+    case 'connected': {
+      const secs = Math.max(0, Math.round((Date.now() - (c.connectedAt || Date.now())) / 1000));
+      const path = c.path ? ` · ${c.path}` : '';
+      return `In call with ${who} · ${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, '0')}${path}`;
+    }
+    default: return `Call with ${who}: ${REASONS[c.reason] || c.reason || 'ended'}`;
+  }
+}
+
+function renderCallBar() {
+  const c = state.call;
+  el.callBar.hidden = !c;
+  if (!c) return;
+  el.callBar.setAttribute('data-state', c.state);
+  el.callState.textContent = callText(c);
+  const incomingRinging = c.direction === 'incoming' && c.state === 'ringing';
+  el.answerCall.hidden = !incomingRinging;
+  el.rejectCall.hidden = !incomingRinging;
+  el.hangupCall.hidden = incomingRinging || c.state === 'ended';
+}
+
+async function callAction(path, body = {}) {
+  try {
+    const c = await api('POST', `${API}/calls${path}`, body);
+    onCall(c);
+  } catch (e) {
+    setComposeError(e.message);
   }
 }
 
@@ -761,6 +824,7 @@ function renderChatHeader() {
   el.netBadge.textContent = (word === 'offline' ? 'Offline' : 'Connecting…') + (q > 0 ? ` · ${q} queued` : '');
 
   const group = !!chat && chat.kind === 'group';
+  el.callButton.hidden = !chat || chat.kind !== 'direct';
   el.membersToggle.hidden = !group;
   el.membersToggle.setAttribute('aria-pressed', String(state.membersOpen));
 }
@@ -889,7 +953,8 @@ function cacheElements() {
     'new-group', 'group-form', 'group-name', 'group-members', 'create-group', 'cancel-group', 'group-error',
     'add-contact-form', 'add-contact-input', 'contact-error', 'no-chat', 'chat-view', 'chat-title', 'chat-sub',
     'net-badge', 'members-toggle', 'messages', 'members-panel', 'members', 'member-controls', 'add-member-form',
-    'add-member-input', 'rename-form', 'rename-input', 'leave', 'left-note', 'compose', 'send', 'compose-error'];
+    'add-member-input', 'rename-form', 'rename-input', 'leave', 'left-note', 'compose', 'send', 'compose-error',
+    'call-button', 'call-bar', 'call-state', 'answer-call', 'reject-call', 'hangup-call'];
   for (const id of ids) el[id.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = byId(id);
 }
 
@@ -899,6 +964,14 @@ function onSubmit(form, fn) {
 
 function bind() {
   onSubmit(el.signinForm, () => signIn(el.token.value));
+  el.callButton.addEventListener('click', () => {
+    const chat = currentChat();
+    if (chat && chat.kind === 'direct') callAction('', { to: chat.name });
+  });
+  el.answerCall.addEventListener('click', () => state.call && callAction(`/${state.call.id}/answer`));
+  el.rejectCall.addEventListener('click', () => state.call && callAction(`/${state.call.id}/reject`));
+  el.hangupCall.addEventListener('click', () => state.call && callAction(`/${state.call.id}/hangup`));
+  setInterval(() => { if (state.call && state.call.state === 'connected') renderCallBar(); }, 1000);
   el.signout.addEventListener('click', (e) => { e.preventDefault(); signOut(); });
 
   el.toggleOnline.addEventListener('click', async () => {
