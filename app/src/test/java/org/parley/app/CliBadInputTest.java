@@ -514,6 +514,23 @@ class CliBadInputTest {
         }
 
         @Test
+        void callCommandsGiveOneLineErrors() throws IOException {
+            assertOneLineError(client("call", "--to", "nobody", "--duration", "1"), 1, "nobody", "no online device");
+            assertOneLineError(client("call", "--to", "Bad!"), 1, "not a valid user name");
+            assertOneLineError(client("call", "--to", "alice"), 1, "yourself");
+            assertOneLineError(client("call", "--to", "bob", "--play", "/no/such.wav"), 1, "no WAV file");
+            assertOneLineError(client("call", "--to", "bob", "--duration", "-1"), 1, "--duration");
+            assertOneLineError(client("hangup"), 1, "no call to hang up");
+            assertOneLineError(client("reject"), 1, "no incoming call is ringing");
+            assertOneLineError(client("answer"), 1, "no incoming call is ringing");
+            Result calls = client("calls", "--json");
+            assertThat(calls.code()).as("%s", calls).isZero();
+            JsonNode l = JSON.readTree(calls.out());
+            assertThat(l.isArray()).isTrue();
+            assertThat(l).anyMatch(c -> c.path("peer").asText().equals("nobody") && c.path("reason").asText().equals("offline"));
+        }
+
+        @Test
         void sendToInvalidUserName() {
             Result r = client("send", "--to", "Bad!", "x");
             assertOneLineError(r, 1, "Bad!", "not a valid user name");
