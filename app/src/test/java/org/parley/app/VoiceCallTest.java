@@ -59,9 +59,11 @@ class VoiceCallTest {
             ClientDaemon alice = net.client("alice"), bob = net.client("bob"), phone = net.client("bob-phone");
             Path heard = dir.resolve("heard.wav");
 
+            // both of bob's devices are in the directory before the call (a device that published later would not ring)
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> alice.onlineDevices("bob").size() == 2);
             Calls.View call = alice.callDial("bob", new Calls.MediaOptions(speech, null, 0, false));
             String id = call.id();
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() ->
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20)).until(() ->
                     view(bob, id) != null && view(phone, id) != null && view(bob, id).state().equals("ringing")
                             && view(phone, id).state().equals("ringing"));
             await().atMost(Duration.ofSeconds(5)).until(() -> view(alice, id).ringingAt() > 0);

@@ -1273,6 +1273,12 @@ public final class ClientDaemon implements AutoCloseable {
         return devicesByUser.getOrDefault(user, List.of());
     }
 
+    /** The ids of a user's online devices, asked of the supernode now (what a call to the user would ring). */
+    public List<String> onlineDevices(String user) {
+        if (!UserNames.isValid(user)) throw new BadRequest("'" + user + "' is not a valid user name");
+        return resolveNow(user).stream().map(DeviceRecord::deviceId).toList();
+    }
+
     /** Calls a user: rings every online device of theirs. Returns at once with the call (dialing, or ended offline). */
     public Calls.View callDial(String user, Calls.MediaOptions o) {
         if (!UserNames.isValid(user)) throw new BadRequest("'" + user + "' is not a valid user name");
