@@ -50,10 +50,10 @@ final class EventStream implements AutoCloseable {
         ws.onConnect(ctx -> {
             ctx.session.setIdleTimeout(java.time.Duration.ofMinutes(10));
             BlockingQueue<String> q = new ArrayBlockingQueue<>(QUEUE);
-            sockets.put(ctx, q);
             ObjectNode hello = JSON.createObjectNode().put("type", "hello").put("user", daemon.user());
-            q.offer(hello.toString());
+            q.offer(hello.toString()); // hello first, before any event can be queued for this socket
             q.offer(statusMessage());
+            sockets.put(ctx, q);
             Thread.ofVirtual().name("api-stream").start(() -> drain(ctx, q));
         });
         ws.onMessage(ctx -> {
