@@ -82,7 +82,6 @@ public final class Calls implements AutoCloseable {
     private final ScheduledExecutorService mediaClock;
     private final Consumer<View> onChange;
     private final double dropShare;
-    private final RandomGenerator random;
     private final Map<String, MediaOptions> options = new ConcurrentHashMap<>();
     private final Map<String, MediaSession> sessions = new ConcurrentHashMap<>();
     private final Map<Long, MediaSession> byCallField = new ConcurrentHashMap<>();
@@ -97,7 +96,6 @@ public final class Calls implements AutoCloseable {
         this.worker = worker;
         this.onChange = onChange;
         this.dropShare = dropShare;
-        this.random = random;
         this.mediaClock = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "call-media-" + user);
             t.setDaemon(true);
